@@ -1,0 +1,249 @@
+//! The `coffer` binary: glue between the command line, the HTTP client and, for
+//! `coffer server`, the in-process server. Vault/OpenBao single-dash flags are accepted.
+
+mod args;
+mod commands;
+mod format;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use coffer_client::{Client, ClientConfig};
+use secrecy::SecretString;
+
+use commands::{CliError, Ctx, EXIT_ERROR};
+use format::Format;
+
+const EXIT_HELP: &str = "\
+Flags may be written Vault-style with one dash: -format=json, -address=URL.
+
+Environment:
+  COFFER_ADDR / VAULT_ADDR        server address (default http://127.0.0.1:8200)
+  COFFER_TOKEN / VAULT_TOKEN      token; else ~/.coffer-token, then ~/.vault-token
+  COFFER_FORMAT / VAULT_FORMAT    table or json
+  COFFER_CACERT / VAULT_CACERT    CA certificate (PEM) to trust
+  COFFER_SKIP_VERIFY / VAULT_SKIP_VERIFY   do not verify TLS certificates
+
+Exit codes:
+  0  success
+  1  the request failed: API error (4xx/5xx), connection or TLS failure, I/O error
+  2  usage error; nothing found at the path (read, list, kv get, kv list,
+     policy read — as Vault does); `status` when the server is sealed";
+
+/// Coffer: secrets server and client, compatible with Vault/OpenBao clients.
+#[derive(Debug, Parser)]
+#[command(name = "coffer", version, about, after_help = EXIT_HELP, propagate_version = false)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalOpts,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Connection and output flags accepted by every command.
+#[derive(Debug, Args)]
+struct GlobalOpts {
+    /// Server address [env: COFFER_ADDR, VAULT_ADDR] [default: http://127.0.0.1:8200]
+    #[arg(long, global = true, value_name = "URL")]
+    address: Option<String>,
+    /// Output format [env: COFFER_FORMAT, VAULT_FORMAT] [default: table]
+    #[arg(long, global = true, value_enum)]
+    format: Option<Format>,
+    /// PEM file with the CA certificate to trust [env: COFFER_CACERT, VAULT_CACERT]
+    #[arg(long = "ca-cert", global = true, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate (insecure)
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    tls_skip_verify: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Coffer server.
+    Server(coffer_server::ServerArgs),
+    /// Show seal status (exit 2 when sealed).
+    Status,
+    /// Init, unseal, seal and key rotation.
+    #[command(subcommand)]
+    Operator(commands::operator::OperatorCommand),
+    /// Key/value secrets (v1 and v2).
+    #[command(subcommand)]
+    Kv(commands::kv::KvCommand),
+    /// Read any API path.
+    Read(commands::generic::ReadArgs),
+    /// Write to any API path.
+    Write(commands::generic::WriteArgs),
+    /// Delete at any API path.
+    Delete(commands::generic::DeleteArgs),
+    /// List keys at any API path.
+    List(commands::generic::ListArgs),
+    /// Create, inspect, renew and revoke tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Manage ACL policies.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
+    /// Manage secrets engines.
+    #[command(subcommand)]
+    Secrets(commands::secrets::SecretsCommand),
+}
+
+/// First set, non-empty variable among `names`.
+fn first_env(env: &dyn Fn(&str) -> Option<String>, names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .filter_map(|n| env(n))
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+}
+
+/// The token: `COFFER_TOKEN`, `VAULT_TOKEN`, then `~/.coffer-token`, then `~/.vault-token`.
+fn resolve_token(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Option<String> {
+    first_env(env, &["COFFER_TOKEN", "VAULT_TOKEN"]).or_else(|| {
+        let home = home?;
+        [".coffer-token", ".vault-token"].iter().find_map(|f| {
+            let t = std::fs::read_to_string(home.join(f)).ok()?;
+            let t = t.trim().to_string();
+            (!t.is_empty()).then_some(t)
+        })
+    })
+}
+
+fn parse_bool(s: &str) -> bool {
+    matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "t" | "yes")
+}
+
+/// Builds the command context from flags and environment.
+fn context(g: &GlobalOpts) -> Result<Ctx, CliError> {
+    let env = |n: &str| std::env::var(n).ok();
+    let format = match g.format {
+        Some(f) => f,
+        None => match first_env(&env, &["COFFER_FORMAT", "VAULT_FORMAT"]).as_deref() {
+            None | Some("table") => Format::Table,
+            Some("json") => Format::Json,
+            Some(other) => {
+                return Err(CliError::usage(format!(
+                    "invalid output format {other:?}: use table or json"
+                )));
+            }
+        },
+    };
+    let address = g
+        .address
+        .clone()
+        .or_else(|| first_env(&env, &["COFFER_ADDR", "VAULT_ADDR"]))
+        .unwrap_or_else(|| "http://127.0.0.1:8200".to_string());
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let token = resolve_token(&env, home.as_deref()).map(SecretString::from);
+    let mut config = ClientConfig::new(address, token);
+    config.ca_cert = g
+        .ca_cert
+        .clone()
+        .or_else(|| first_env(&env, &["COFFER_CACERT", "VAULT_CACERT"]).map(PathBuf::from));
+    config.tls_skip_verify = g.tls_skip_verify.unwrap_or_else(|| {
+        first_env(&env, &["COFFER_SKIP_VERIFY", "VAULT_SKIP_VERIFY"]).is_some_and(|v| parse_bool(&v))
+    });
+    let client = Client::from_config(config).map_err(|e| CliError::usage(e.to_string()))?;
+    Ok(Ctx { client, format })
+}
+
+async fn run(cli: Cli) -> u8 {
+    use commands::{generic, kv, operator, policy, secrets, token};
+    if let Command::Server(args) = cli.command {
+        return match coffer_server::run(args).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("Error: {e:#}");
+                EXIT_ERROR
+            }
+        };
+    }
+    let ctx = match context(&cli.global) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            return e.code;
+        }
+    };
+    let result = match cli.command {
+        Command::Server(_) => unreachable!("handled above"),
+        Command::Status => operator::status(&ctx).await,
+        Command::Operator(c) => operator::run(&ctx, c).await,
+        Command::Kv(c) => kv::run(&ctx, c).await,
+        Command::Read(a) => generic::read(&ctx, a).await,
+        Command::Write(a) => generic::write(&ctx, a).await,
+        Command::Delete(a) => generic::delete(&ctx, a).await,
+        Command::List(a) => generic::list(&ctx, a).await,
+        Command::Token(c) => token::run(&ctx, c).await,
+        Command::Policy(c) => policy::run(&ctx, c).await,
+        Command::Secrets(c) => secrets::run(&ctx, c).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{}", e.message);
+            e.code
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse_from(args::rewrite_single_dash(std::env::args_os()));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    ExitCode::from(runtime.block_on(run(cli)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn vault_style_flags_parse() {
+        let argv = [
+            "coffer",
+            "kv",
+            "get",
+            "-format=json",
+            "-mount=secret",
+            "-version=2",
+            "-field=pw",
+            "app",
+        ];
+        let cli = Cli::try_parse_from(args::rewrite_single_dash(argv.iter().map(std::ffi::OsString::from))).unwrap();
+        assert_eq!(cli.global.format, Some(Format::Json));
+        assert!(matches!(cli.command, Command::Kv(_)));
+        let argv = ["coffer", "-address=http://x:1", "status", "-tls-skip-verify"];
+        let cli = Cli::try_parse_from(args::rewrite_single_dash(argv.iter().map(std::ffi::OsString::from))).unwrap();
+        assert_eq!(cli.global.address.as_deref(), Some("http://x:1"));
+        assert_eq!(cli.global.tls_skip_verify, Some(true));
+    }
+
+    #[test]
+    fn token_comes_from_env_then_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = |_: &str| None;
+        assert_eq!(resolve_token(&none, Some(dir.path())), None);
+        std::fs::write(dir.path().join(".vault-token"), "s.vault\n").unwrap();
+        assert_eq!(resolve_token(&none, Some(dir.path())).as_deref(), Some("s.vault"));
+        std::fs::write(dir.path().join(".coffer-token"), "s.coffer\n").unwrap();
+        assert_eq!(resolve_token(&none, Some(dir.path())).as_deref(), Some("s.coffer"));
+        let vault_env = |n: &str| (n == "VAULT_TOKEN").then(|| "s.env".to_string());
+        assert_eq!(resolve_token(&vault_env, Some(dir.path())).as_deref(), Some("s.env"));
+        let both = |n: &str| Some(format!("s.{n}"));
+        assert_eq!(resolve_token(&both, None).as_deref(), Some("s.COFFER_TOKEN"));
+    }
+}

@@ -1,0 +1,170 @@
+//! Request and Response: what every caller (HTTP, CLI, console, bastion) hands the core.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// What a request wants to do. ACL capabilities follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    /// GET.
+    Read,
+    /// POST/PUT on a path that does not exist yet (decided by the backend's existence check).
+    Create,
+    /// POST/PUT on an existing path, or on a backend without an existence check.
+    Update,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+    /// LIST, or GET with `?list=true`.
+    List,
+}
+
+/// One request to the core. `path` is relative to `/v1/`, without a leading slash.
+#[derive(Debug)]
+pub struct Request {
+    /// The operation requested.
+    pub operation: Operation,
+    /// Full logical path, e.g. `secret/data/app`.
+    pub path: String,
+    /// Body fields (POST/PUT/PATCH) or query parameters (GET/LIST/DELETE).
+    pub data: Map<String, Value>,
+    /// The client token (`X-Vault-Token` or `Authorization: Bearer`).
+    pub token: Option<SecretString>,
+    /// Response wrapping requested through `X-Vault-Wrap-TTL`.
+    pub wrap_ttl: Option<Duration>,
+    /// Address of the client, when known.
+    pub client_addr: Option<IpAddr>,
+    /// Unique id, echoed as `request_id`.
+    pub id: String,
+}
+
+impl Request {
+    /// A request with no body, token or wrapping; handy in tests and internal calls.
+    pub fn new(operation: Operation, path: impl Into<String>) -> Self {
+        Request {
+            operation,
+            path: path.into(),
+            data: Map::new(),
+            token: None,
+            wrap_ttl: None,
+            client_addr: None,
+            id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// Builder: set the body.
+    pub fn with_data(mut self, data: Value) -> Self {
+        if let Value::Object(map) = data {
+            self.data = map;
+        }
+        self
+    }
+
+    /// Builder: set the client token.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(SecretString::from(token.into()));
+        self
+    }
+}
+
+/// Authentication result returned by login and token-creation endpoints.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Auth {
+    /// The new token. Serialized as `client_token`.
+    pub client_token: String,
+    /// Its accessor.
+    pub accessor: String,
+    /// Token policies (attached directly).
+    pub policies: Vec<String>,
+    /// Same as `policies` (Vault reports both).
+    pub token_policies: Vec<String>,
+    /// Metadata attached to the token.
+    pub metadata: Option<Map<String, Value>>,
+    /// TTL in seconds (0 = no expiry).
+    pub lease_duration: u64,
+    /// Whether the token can be renewed.
+    pub renewable: bool,
+    /// Entity the token belongs to, if any.
+    pub entity_id: String,
+    /// `service` or `batch`.
+    pub token_type: String,
+    /// Whether the token has no parent.
+    pub orphan: bool,
+    /// Remaining uses (0 = unlimited).
+    pub num_uses: u64,
+}
+
+/// A lease attached to a response (dynamic secrets; filled by later engines).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LeaseInfo {
+    /// Lease id.
+    pub lease_id: String,
+    /// Duration in seconds.
+    pub lease_duration: u64,
+    /// Whether it can be renewed.
+    pub renewable: bool,
+}
+
+/// The core's answer. The server turns it into Vault's JSON envelope.
+#[derive(Debug, Default)]
+pub struct Response {
+    /// The `data` object; `None` with no auth and no warnings means 204.
+    pub data: Option<Map<String, Value>>,
+    /// Authentication info for login/token-create responses.
+    pub auth: Option<Auth>,
+    /// Lease info, if the response carries a leased secret.
+    pub lease: Option<LeaseInfo>,
+    /// Warnings shown to the user.
+    pub warnings: Vec<String>,
+    /// HTTP status to use instead of the default (200, or 204 without content).
+    pub status: Option<u16>,
+    /// A body sent as is instead of the envelope (Vault does this for sys/health, sys/init,
+    /// sys/seal-status, sys/unseal).
+    pub raw: Option<Value>,
+    /// Copy `data`'s fields to the top level too (Vault's legacy shape for most `sys/` paths).
+    pub data_at_top_level: bool,
+    /// Type of the mount that answered (`mount_type` in the envelope).
+    pub mount_type: String,
+}
+
+impl Response {
+    /// A response holding `data`.
+    pub fn data(data: Value) -> Self {
+        let data = match data {
+            Value::Object(map) => map,
+            other => {
+                let mut map = Map::new();
+                map.insert("value".into(), other);
+                map
+            }
+        };
+        Response {
+            data: Some(data),
+            ..Default::default()
+        }
+    }
+
+    /// A response to a LIST: `{"keys": [...]}`.
+    pub fn list(keys: Vec<String>) -> Self {
+        Response::data(serde_json::json!({ "keys": keys }))
+    }
+
+    /// A raw body with a status code, outside the envelope.
+    pub fn raw(status: u16, body: Value) -> Self {
+        Response {
+            raw: Some(body),
+            status: Some(status),
+            ..Default::default()
+        }
+    }
+
+    /// No content (204).
+    pub fn empty() -> Self {
+        Response::default()
+    }
+}

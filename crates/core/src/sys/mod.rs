@@ -1,0 +1,66 @@
+//! The `sys/` backend: seal control, mounts, policies, capabilities and UI helpers.
+
+mod internal;
+mod mounts_api;
+mod policy_api;
+mod seal_api;
+
+use crate::core::{Core, Unsealed};
+use crate::request::{Operation, Request, Response};
+use crate::token::TokenEntry;
+use crate::{CoreError, Result};
+use coffer_policy::Acl;
+use std::sync::Arc;
+
+/// Paths under `sys/` that need `sudo` (Vault's root-protected system paths we serve).
+pub fn needs_sudo(rel: &str) -> bool {
+    matches!(rel, "rotate" | "seal" | "raw" | "audit" | "auth" | "remount")
+        || [
+            "raw/",
+            "audit/",
+            "auth/",
+            "leases/revoke-prefix/",
+            "leases/revoke-force/",
+        ]
+        .iter()
+        .any(|p| rel.starts_with(p))
+}
+
+/// Serves the paths that need no token (and work while sealed). `None` = not one of them.
+pub async fn handle_unauthenticated(core: &Core, req: &Request) -> Result<Option<Response>> {
+    let Some(rel) = req.path.strip_prefix("sys/") else {
+        return Ok(None);
+    };
+    seal_api::handle_unauthenticated(core, rel, req).await
+}
+
+/// Serves an authenticated, ACL-checked request under `sys/`.
+pub async fn handle(
+    core: &Core,
+    state: &Arc<Unsealed>,
+    acl: &Arc<Acl>,
+    caller: &Arc<TokenEntry>,
+    op: Operation,
+    rel: &str,
+    req: &Request,
+) -> Result<Response> {
+    let mut resp = if let Some(resp) = seal_api::handle(core, op, rel).await? {
+        resp
+    } else if let Some(resp) = mounts_api::handle(core, state, op, rel, &req.data).await? {
+        resp
+    } else if let Some(resp) = policy_api::handle(state, acl, caller, op, rel, &req.data).await? {
+        resp
+    } else if let Some(resp) = internal::handle(state, acl, op, rel).await? {
+        resp
+    } else {
+        return Err(CoreError::NoRoute(req.path.clone()));
+    };
+    resp.data_at_top_level = resp.raw.is_none();
+    resp.mount_type = "system".into();
+    Ok(resp)
+}
+
+/// Whether an operation writes (Vault maps both POST and PUT to create/update).
+pub(crate) fn is_write(op: Operation) -> bool {
+    matches!(op, Operation::Create | Operation::Update)
+}

@@ -1,0 +1,412 @@
+//! The `auth/token/` endpoints: create, lookup, renew, revoke, as Vault defines them.
+
+use super::store::{NewToken, TokenEntry, TokenStore};
+use crate::duration::parse_field;
+use crate::request::{Auth, Operation, Response};
+use crate::time::{now_unix, rfc3339};
+use crate::{CoreError, Result};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// TTL limits that apply to tokens (from the token mount's config or the system default).
+#[derive(Debug, Clone, Copy)]
+pub struct TtlLimits {
+    /// Default TTL of a new token, seconds.
+    pub default_ttl: u64,
+    /// Maximum TTL of any non-periodic token, seconds from creation.
+    pub max_ttl: u64,
+}
+
+/// The calling token, as the token endpoints need it.
+pub struct TokenCaller<'a> {
+    /// Its entry.
+    pub entry: &'a Arc<TokenEntry>,
+    /// Its value (for `id` in lookup-self).
+    pub token: &'a SecretString,
+    /// Whether the ACL granted sudo on the path.
+    pub sudo: bool,
+}
+
+/// Paths under `auth/token/` that need sudo (Vault's root paths of the token store).
+pub fn needs_sudo(rel: &str) -> bool {
+    rel.starts_with("revoke-orphan") || rel.starts_with("accessors")
+}
+
+/// Dispatches a request under `auth/token/`.
+pub async fn handle(
+    store: &TokenStore,
+    caller: &TokenCaller<'_>,
+    limits: TtlLimits,
+    op: Operation,
+    rel: &str,
+    data: &Map<String, Value>,
+) -> Result<Response> {
+    use Operation::*;
+    let write = matches!(op, Create | Update);
+    match (rel, op) {
+        ("create", _) | ("create-orphan", _) if write => {
+            create(store, caller, limits, rel == "create-orphan", data).await
+        }
+        ("lookup-self", Read) | ("lookup-self", Create | Update) => {
+            Ok(lookup_response(caller.entry, Some(caller.token.expose_secret())))
+        }
+        ("lookup", Read | Create | Update) => {
+            let token = token_field(data)?;
+            let entry = store.lookup(&token).await?.ok_or_else(bad_token)?;
+            Ok(lookup_response(&entry, Some(token.expose_secret())))
+        }
+        ("lookup-accessor", _) if write => {
+            let entry = by_accessor(store, data).await?;
+            Ok(lookup_response(&entry, None))
+        }
+        ("renew-self", _) if write => renew(store, limits, caller.entry.clone(), data).await,
+        ("renew", _) if write => {
+            let entry = store.lookup(&token_field(data)?).await?.ok_or_else(bad_token)?;
+            renew(store, limits, entry, data).await
+        }
+        ("renew-accessor", _) if write => {
+            let entry = by_accessor(store, data).await?;
+            renew(store, limits, entry, data).await
+        }
+        ("revoke-self", _) if write => {
+            store.revoke_tree(&caller.entry.id).await?;
+            Ok(Response::empty())
+        }
+        ("revoke", _) if write => {
+            if let Some(entry) = store.lookup(&token_field(data)?).await? {
+                store.revoke_tree(&entry.id).await?;
+            }
+            Ok(Response::empty())
+        }
+        ("revoke-accessor", _) if write => {
+            let entry = by_accessor(store, data).await?;
+            store.revoke_tree(&entry.id).await?;
+            Ok(Response::empty())
+        }
+        ("revoke-orphan", _) if write => {
+            if let Some(entry) = store.lookup(&token_field(data)?).await? {
+                store.revoke_orphan(&entry.id).await?;
+            }
+            Ok(Response::empty())
+        }
+        (
+            "create" | "create-orphan" | "lookup-self" | "lookup" | "lookup-accessor" | "renew-self" | "renew"
+            | "renew-accessor" | "revoke-self" | "revoke" | "revoke-accessor" | "revoke-orphan",
+            _,
+        ) => Err(CoreError::UnsupportedOperation),
+        _ => Err(CoreError::NoRoute(format!("auth/token/{rel}"))),
+    }
+}
+
+fn bad_token() -> CoreError {
+    CoreError::bad("bad token")
+}
+
+fn token_field(data: &Map<String, Value>) -> Result<SecretString> {
+    match data.get("token") {
+        Some(Value::String(t)) if !t.is_empty() => Ok(SecretString::from(t.clone())),
+        _ => Err(CoreError::bad("missing token")),
+    }
+}
+
+async fn by_accessor(store: &TokenStore, data: &Map<String, Value>) -> Result<Arc<TokenEntry>> {
+    let accessor = match data.get("accessor") {
+        Some(Value::String(a)) if !a.is_empty() => a,
+        _ => return Err(CoreError::bad("missing accessor")),
+    };
+    store
+        .lookup_accessor(accessor)
+        .await?
+        .ok_or_else(|| CoreError::bad("invalid accessor"))
+}
+
+fn bool_field(data: &Map<String, Value>, name: &str) -> Result<Option<bool>> {
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) => match s.as_str() {
+            "true" | "1" => Ok(Some(true)),
+            "false" | "0" | "" => Ok(Some(false)),
+            _ => Err(CoreError::bad(format!("field \"{name}\" must be a boolean"))),
+        },
+        Some(_) => Err(CoreError::bad(format!("field \"{name}\" must be a boolean"))),
+    }
+}
+
+fn u64_field(data: &Map<String, Value>, name: &str) -> Result<Option<u64>> {
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| CoreError::bad(format!("field \"{name}\" must be a non-negative integer"))),
+        Some(Value::String(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| CoreError::bad(format!("field \"{name}\" must be a non-negative integer"))),
+        Some(_) => Err(CoreError::bad(format!(
+            "field \"{name}\" must be a non-negative integer"
+        ))),
+    }
+}
+
+/// A list of strings given as a JSON array or a comma-separated string.
+pub fn string_list(data: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>> {
+    let err = || CoreError::bad(format!("field \"{name}\" must be a list of strings"));
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(|s| s.trim().to_string()).ok_or_else(err))
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(err()),
+    }
+}
+
+const CREATE_FIELDS: &[&str] = &[
+    "id",
+    "policies",
+    "meta",
+    "no_parent",
+    "no_default_policy",
+    "renewable",
+    "ttl",
+    "lease",
+    "type",
+    "explicit_max_ttl",
+    "display_name",
+    "num_uses",
+    "period",
+    "entity_alias",
+    "role_name",
+];
+
+async fn create(
+    store: &TokenStore,
+    caller: &TokenCaller<'_>,
+    limits: TtlLimits,
+    orphan_path: bool,
+    data: &Map<String, Value>,
+) -> Result<Response> {
+    if let Some(unknown) = data.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
+        return Err(CoreError::bad(format!("unknown field \"{unknown}\"")));
+    }
+    let parent = caller.entry;
+    let parent_root = parent.is_root();
+    let no_parent = bool_field(data, "no_parent")?.unwrap_or(false) || orphan_path;
+    if no_parent && !orphan_path && !(parent_root || caller.sudo) {
+        return Err(CoreError::bad(
+            "root or sudo privileges required to create orphan token",
+        ));
+    }
+    if let Some(t) = data.get("type").and_then(Value::as_str) {
+        if t != "service" && t != "default" {
+            return Err(CoreError::bad(format!(
+                "unsupported token type \"{t}\"; only service tokens are supported"
+            )));
+        }
+    }
+    let custom_id = match data.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => {
+            if !parent_root {
+                return Err(CoreError::bad("root or sudo privileges required to specify token id"));
+            }
+            if id.contains('.') && !id.starts_with("hvs.") {
+                return Err(CoreError::bad(
+                    "token IDs can not contain a '.' unless they start with hvs.",
+                ));
+            }
+            Some(SecretString::from(id.clone()))
+        }
+        _ => None,
+    };
+    let mut policies = match string_list(data, "policies")? {
+        Some(p) if !p.is_empty() => p.into_iter().map(|p| p.to_lowercase()).collect::<Vec<_>>(),
+        _ => parent
+            .policies
+            .iter()
+            .filter(|p| *p != "root" || parent_root)
+            .cloned()
+            .collect(),
+    };
+    if !bool_field(data, "no_default_policy")?.unwrap_or(false) && !policies.iter().any(|p| p == "default") {
+        policies.push("default".into());
+    } else if bool_field(data, "no_default_policy")?.unwrap_or(false) {
+        policies.retain(|p| p != "default");
+    }
+    if !parent_root {
+        if let Some(extra) = policies
+            .iter()
+            .find(|p| *p != "default" && !parent.policies.contains(p))
+        {
+            return Err(CoreError::bad(format!(
+                "child policies must be subset of parent; policy \"{extra}\" is not held by the calling token"
+            )));
+        }
+    }
+    let is_root_token = policies.iter().any(|p| p == "root");
+    let period = parse_field(data, "period")?.unwrap_or(0);
+    let explicit_max_ttl = parse_field(data, "explicit_max_ttl")?.unwrap_or(0);
+    let requested_ttl = match parse_field(data, "ttl")? {
+        Some(t) => Some(t),
+        None => parse_field(data, "lease")?,
+    };
+    let mut ttl = if period > 0 {
+        period
+    } else {
+        match requested_ttl {
+            Some(t) if t > 0 => t,
+            _ if is_root_token => 0,
+            _ => limits.default_ttl,
+        }
+    };
+    if period == 0 && ttl > 0 {
+        ttl = ttl.min(limits.max_ttl);
+    }
+    if explicit_max_ttl > 0 && (ttl == 0 || ttl > explicit_max_ttl) {
+        ttl = explicit_max_ttl;
+    }
+    // A child never outlives its parent (unless it is an orphan).
+    if !no_parent && parent.expire_time != 0 {
+        let left = parent.remaining_ttl(now_unix());
+        if ttl == 0 || ttl > left {
+            ttl = left;
+        }
+    }
+    let display_name = match data.get("display_name").and_then(Value::as_str) {
+        Some(n) if !n.is_empty() => format!("token-{}", n.trim_start_matches("token-")),
+        _ => "token".to_string(),
+    };
+    let meta = match data.get("meta") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) if m.values().all(Value::is_string) => m.clone(),
+        Some(_) => return Err(CoreError::bad("field \"meta\" must be a map of strings")),
+    };
+    let (value, entry) = store
+        .create(NewToken {
+            value: custom_id,
+            parent: if no_parent { String::new() } else { parent.id.clone() },
+            policies,
+            meta,
+            display_name,
+            num_uses: u64_field(data, "num_uses")?.unwrap_or(0),
+            ttl,
+            explicit_max_ttl,
+            period,
+            renewable: bool_field(data, "renewable")?.unwrap_or(true),
+            path: if orphan_path {
+                "auth/token/create-orphan"
+            } else {
+                "auth/token/create"
+            }
+            .into(),
+        })
+        .await?;
+    Ok(Response {
+        auth: Some(auth_for(&entry, value.expose_secret())),
+        ..Default::default()
+    })
+}
+
+/// The `auth` block describing a token.
+pub fn auth_for(entry: &TokenEntry, token: &str) -> Auth {
+    Auth {
+        client_token: token.to_string(),
+        accessor: entry.accessor.clone(),
+        policies: entry.policies.clone(),
+        token_policies: entry.policies.clone(),
+        metadata: if entry.meta.is_empty() {
+            None
+        } else {
+            Some(entry.meta.clone())
+        },
+        lease_duration: entry.remaining_ttl(now_unix()),
+        renewable: entry.renewable && entry.expire_time != 0,
+        entity_id: entry.entity_id.clone(),
+        token_type: entry.kind.clone(),
+        orphan: entry.parent.is_empty(),
+        num_uses: entry.num_uses,
+    }
+}
+
+/// The `data` of a token lookup.
+pub fn lookup_response(entry: &TokenEntry, token: Option<&str>) -> Response {
+    let now = now_unix();
+    let mut resp = Response::data(json!({
+        "accessor": entry.accessor,
+        "creation_time": entry.creation_time,
+        "creation_ttl": entry.creation_ttl,
+        "display_name": entry.display_name,
+        "entity_id": entry.entity_id,
+        "expire_time": if entry.expire_time == 0 { Value::Null } else { json!(rfc3339(entry.expire_time)) },
+        "explicit_max_ttl": entry.explicit_max_ttl,
+        "id": token.unwrap_or(""),
+        "issue_time": rfc3339(entry.creation_time),
+        "meta": if entry.meta.is_empty() { Value::Null } else { Value::Object(entry.meta.clone()) },
+        "num_uses": entry.num_uses,
+        "orphan": entry.parent.is_empty(),
+        "path": entry.path,
+        "period": if entry.period == 0 { Value::Null } else { json!(entry.period) },
+        "policies": entry.policies,
+        "renewable": entry.renewable && entry.expire_time != 0,
+        "ttl": entry.remaining_ttl(now),
+        "type": entry.kind,
+    }));
+    resp.mount_type = "token".into();
+    resp
+}
+
+async fn renew(
+    store: &TokenStore,
+    limits: TtlLimits,
+    entry: Arc<TokenEntry>,
+    data: &Map<String, Value>,
+) -> Result<Response> {
+    if entry.expire_time == 0 {
+        return Ok(Response {
+            auth: Some(auth_for(&entry, "")),
+            ..Default::default()
+        });
+    }
+    if !entry.renewable {
+        return Err(CoreError::bad("lease is not renewable"));
+    }
+    let now = now_unix();
+    let increment = parse_field(data, "increment")?.filter(|i| *i > 0);
+    let mut ttl = if entry.period > 0 {
+        entry.period
+    } else {
+        increment.unwrap_or(entry.creation_ttl)
+    };
+    let mut warnings = Vec::new();
+    let hard_limit = match (entry.explicit_max_ttl, entry.period) {
+        (0, 0) => Some(limits.max_ttl),
+        (0, _) => None,
+        (e, 0) => Some(e.min(limits.max_ttl)),
+        (e, _) => Some(e),
+    };
+    if let Some(limit) = hard_limit {
+        let deadline = entry.creation_time + limit as i64;
+        let left = (deadline - now).max(0) as u64;
+        if ttl > left {
+            ttl = left;
+            warnings.push("TTL of the token was capped by its maximum TTL".to_string());
+        }
+    }
+    let mut updated = (*entry).clone();
+    updated.expire_time = now + ttl as i64;
+    let updated = store.update(updated).await?;
+    Ok(Response {
+        auth: Some(auth_for(&updated, "")),
+        warnings,
+        ..Default::default()
+    })
+}

@@ -1,0 +1,6 @@
+//! Tokens: the store (persistence, cache, revocation tree) and the `auth/token/` API.
+
+pub mod api;
+pub mod store;
+
+pub use store::{NewToken, TokenEntry, TokenStore};

@@ -1,0 +1,17 @@
+//! Coffer's secret engines and auth methods. Each engine implements the core's `Backend`
+//! trait over the `View` of its mount and never touches storage directly.
+//!
+//! - [`kv`]: key/value secrets, version 1 (plain) and 2 (versioned, Vault's full API).
+//! - [`cubbyhole`]: per-token private key/value space.
+
+pub mod cubbyhole;
+pub mod duration;
+pub mod kv;
+
+use coffer_core::backend::Registry;
+
+/// Registers every engine of this crate: `kv` and `cubbyhole`.
+pub fn register_all(registry: &mut Registry) {
+    registry.register("kv", kv::factory());
+    registry.register("cubbyhole", cubbyhole::factory());
+}
