@@ -189,7 +189,7 @@ pub fn list_table(keys: &[Value]) -> String {
 /// `title` centred in `=` signs for a section of `width` columns (Vault's `padEqualSigns`).
 pub fn pad_equal_signs(title: &str, width: usize) -> String {
     let mut n = width.saturating_sub(title.chars().count() + 2).max(2);
-    if n % 2 != 0 {
+    if !n.is_multiple_of(2) {
         n += 1;
     }
     let side = "=".repeat(n / 2);

@@ -377,12 +377,12 @@ impl Core {
         let mounts = state.mounts.load();
         let routed = mounts.route(&req.path);
         let mut op = req.operation;
-        if let (Some((route, rel)), Operation::Update) = (&routed, op) {
-            if let Some(backend) = &route.backend {
-                let probe = backend_request(&req, op, rel, &caller, &route.entry.path);
-                if backend.exists(&probe).await? == Some(false) {
-                    op = Operation::Create;
-                }
+        if let (Some((route, rel)), Operation::Update) = (&routed, op)
+            && let Some(backend) = &route.backend
+        {
+            let probe = backend_request(&req, op, rel, &caller, &route.entry.path);
+            if backend.exists(&probe).await? == Some(false) {
+                op = Operation::Create;
             }
         }
         let decision = acl.check(&req.path, capability(op), Some(&req.data));

@@ -171,10 +171,10 @@ pub fn resolve(args: &ServerArgs) -> anyhow::Result<Settings> {
         (None, None) if args.dev => Storage::Memory,
         (None, None) => Storage::Sqlite(file.storage.path.clone().unwrap_or_else(default_sqlite_path)),
     };
-    if let Some(kind) = &file.seal.kind {
-        if kind != "shamir" {
-            bail!("seal.type \"{kind}\" is not supported (only \"shamir\")");
-        }
+    if let Some(kind) = &file.seal.kind
+        && kind != "shamir"
+    {
+        bail!("seal.type \"{kind}\" is not supported (only \"shamir\")");
     }
     let default_lease_ttl = ttl(&file.default_lease_ttl, "default_lease_ttl", 768 * 3600)?;
     let max_lease_ttl = ttl(&file.max_lease_ttl, "max_lease_ttl", 768 * 3600)?;

@@ -125,10 +125,10 @@ fn percent_decode(s: &str, plus_as_space: bool) -> String {
 }
 
 fn token_of(headers: &HeaderMap) -> Option<SecretString> {
-    if let Some(t) = headers.get("x-vault-token").and_then(|v| v.to_str().ok()) {
-        if !t.is_empty() {
-            return Some(SecretString::from(t.to_string()));
-        }
+    if let Some(t) = headers.get("x-vault-token").and_then(|v| v.to_str().ok())
+        && !t.is_empty()
+    {
+        return Some(SecretString::from(t.to_string()));
     }
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = auth
@@ -236,11 +236,11 @@ pub fn encode(resp: Response, request_id: &str) -> HttpResponse {
         None => (String::new(), 0, false),
     };
     let mut body = Map::new();
-    if resp.data_at_top_level {
-        if let Some(data) = &resp.data {
-            for (k, v) in data {
-                body.insert(k.clone(), v.clone());
-            }
+    if resp.data_at_top_level
+        && let Some(data) = &resp.data
+    {
+        for (k, v) in data {
+            body.insert(k.clone(), v.clone());
         }
     }
     body.insert("request_id".into(), json!(request_id));

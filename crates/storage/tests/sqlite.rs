@@ -116,3 +116,58 @@ fn open_fails_cleanly_on_a_directory() {
     let err = SqliteBackend::open(dir.path()).expect_err("a directory is not a database");
     assert!(err.to_string().starts_with("cannot open storage"), "{err}");
 }
+
+/// A request that fails inside a group must not fail (or falsely acknowledge) the others:
+/// the writer retries each request of a failed group on its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_failing_request_does_not_fail_its_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.db");
+    let db = Arc::new(SqliteBackend::open(&path).unwrap());
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch(
+            "CREATE TRIGGER poison BEFORE INSERT ON kv WHEN NEW.key = 'g/poison'
+             BEGIN SELECT RAISE(ABORT, 'poisoned key'); END;",
+        )
+        .unwrap();
+    // Hold the write lock so the writer stalls on its first request while the rest queue up
+    // and are then committed as one group.
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let first = {
+        let db = db.clone();
+        tokio::spawn(async move { db.put("g/first", vec![1]).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let db = db.clone();
+            let key = if i == 20 {
+                "g/poison".to_owned()
+            } else {
+                format!("g/{i:02}")
+            };
+            tokio::spawn(async move { (key.clone(), db.put(&key, vec![2]).await) })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    other.execute_batch("COMMIT").unwrap();
+
+    first.await.unwrap().expect("first write");
+    for task in tasks {
+        let (key, outcome) = task.await.unwrap();
+        if key == "g/poison" {
+            let err = outcome.expect_err("the poisoned write must fail");
+            assert!(err.to_string().contains("poisoned key"), "{err}");
+            assert_eq!(db.get(&key).await.unwrap(), None, "a failed write is not stored");
+        } else {
+            outcome.unwrap_or_else(|e| panic!("{key} failed with its group: {e}"));
+            assert_eq!(
+                db.get(&key).await.unwrap(),
+                Some(vec![2]),
+                "{key} acknowledged but absent"
+            );
+        }
+    }
+    assert_eq!(db.list("g/").await.unwrap().len(), 40); // 39 + "first"
+}

@@ -4,7 +4,7 @@ use super::is_write;
 use crate::core::{Core, Unsealed, normalize_kind};
 use crate::duration::parse_field;
 use crate::mounts::{MountEntry, normalize_path};
-use crate::request::{Operation, Response};
+use crate::request::{Operation, Response, ignored_fields_warning};
 use crate::{CoreError, Result};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -57,7 +57,9 @@ pub(super) async fn handle(
         }
         _ if is_write(op) => {
             enable(core, &path, data).await?;
-            Response::empty()
+            let mut resp = Response::empty();
+            resp.warnings.extend(ignored_fields_warning(data, ENABLE_FIELDS));
+            resp
         }
         Operation::Delete => {
             if RESERVED.iter().any(|r| path.starts_with(r)) {
@@ -161,9 +163,6 @@ const ENABLE_FIELDS: &[&str] = &[
 ];
 
 async fn enable(core: &Core, path: &str, data: &Map<String, Value>) -> Result<()> {
-    if let Some(unknown) = data.keys().find(|k| !ENABLE_FIELDS.contains(&k.as_str())) {
-        return Err(CoreError::bad(format!("unknown field \"{unknown}\"")));
-    }
     if RESERVED.iter().any(|r| path.starts_with(r)) {
         return Err(CoreError::bad(format!("cannot mount at reserved path \"{path}\"")));
     }

@@ -2,7 +2,7 @@
 
 use super::store::{NewToken, TokenEntry, TokenStore};
 use crate::duration::parse_field;
-use crate::request::{Auth, Operation, Response};
+use crate::request::{Auth, Operation, Response, ignored_fields_warning};
 use crate::time::{now_unix, rfc3339};
 use crate::{CoreError, Result};
 use secrecy::{ExposeSecret, SecretString};
@@ -196,9 +196,6 @@ async fn create(
     orphan_path: bool,
     data: &Map<String, Value>,
 ) -> Result<Response> {
-    if let Some(unknown) = data.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
-        return Err(CoreError::bad(format!("unknown field \"{unknown}\"")));
-    }
     let parent = caller.entry;
     let parent_root = parent.is_root();
     let no_parent = bool_field(data, "no_parent")?.unwrap_or(false) || orphan_path;
@@ -207,12 +204,13 @@ async fn create(
             "root or sudo privileges required to create orphan token",
         ));
     }
-    if let Some(t) = data.get("type").and_then(Value::as_str) {
-        if t != "service" && t != "default" {
-            return Err(CoreError::bad(format!(
-                "unsupported token type \"{t}\"; only service tokens are supported"
-            )));
-        }
+    if let Some(t) = data.get("type").and_then(Value::as_str)
+        && t != "service"
+        && t != "default"
+    {
+        return Err(CoreError::bad(format!(
+            "unsupported token type \"{t}\"; only service tokens are supported"
+        )));
     }
     let custom_id = match data.get("id") {
         Some(Value::String(id)) if !id.is_empty() => {
@@ -242,15 +240,14 @@ async fn create(
     } else if bool_field(data, "no_default_policy")?.unwrap_or(false) {
         policies.retain(|p| p != "default");
     }
-    if !parent_root {
-        if let Some(extra) = policies
+    if !parent_root
+        && let Some(extra) = policies
             .iter()
             .find(|p| *p != "default" && !parent.policies.contains(p))
-        {
-            return Err(CoreError::bad(format!(
-                "child policies must be subset of parent; policy \"{extra}\" is not held by the calling token"
-            )));
-        }
+    {
+        return Err(CoreError::bad(format!(
+            "child policies must be subset of parent; policy \"{extra}\" is not held by the calling token"
+        )));
     }
     let is_root_token = policies.iter().any(|p| p == "root");
     let period = parse_field(data, "period")?.unwrap_or(0);
@@ -310,8 +307,10 @@ async fn create(
             .into(),
         })
         .await?;
+    let warnings = ignored_fields_warning(data, CREATE_FIELDS).into_iter().collect();
     Ok(Response {
         auth: Some(auth_for(&entry, value.expose_secret())),
+        warnings,
         ..Default::default()
     })
 }

@@ -6,14 +6,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
 /// Wraps a memory backend; when armed, a `get` reads its value, then waits for `proceed`
-/// before returning it, and a `put` waits for `proceed` before writing.
+/// before returning it, and a `put` is handed to a background task (as SQLite's writer
+/// thread does) that waits for `proceed`, writes, and then signals `landed`.
 #[derive(Default)]
 struct Gated {
-    inner: MemoryBackend,
+    inner: Arc<MemoryBackend>,
+    landed: Arc<Notify>,
     armed_gets: AtomicUsize,
     armed_puts: AtomicUsize,
     read_done: Notify,
-    proceed: Notify,
+    proceed: Arc<Notify>,
     gets: AtomicUsize,
 }
 
@@ -30,7 +32,15 @@ impl Physical for Gated {
     }
     async fn put(&self, key: &str, value: Vec<u8>) -> Result<(), StorageError> {
         if self.armed_puts.swap(0, Ordering::SeqCst) > 0 {
-            self.proceed.notified().await;
+            let (inner, landed, key) = (self.inner.clone(), self.landed.clone(), key.to_owned());
+            let proceed = self.proceed.clone();
+            let (done, outcome) = tokio::sync::oneshot::channel();
+            tokio::spawn(async move {
+                proceed.notified().await;
+                let _ = done.send(inner.put(&key, value).await);
+                landed.notify_one();
+            });
+            return outcome.await.unwrap();
         }
         self.inner.put(key, value).await
     }
@@ -128,11 +138,14 @@ async fn a_miss_racing_a_remote_invalidation_cannot_cache_the_old_value() {
 async fn an_abandoned_write_that_lands_still_invalidates() {
     let (gated, cached) = setup();
     cached.put("k", b"old".to_vec()).await.unwrap();
-    assert_eq!(cached.get("k").await.unwrap().as_deref(), Some(&b"old"[..])); // cached now
     gated.armed_puts.store(1, Ordering::SeqCst);
     let abandoned = tokio::time::timeout(std::time::Duration::from_millis(20), cached.put("k", b"new".to_vec())).await;
     assert!(abandoned.is_err(), "the put should still be waiting");
-    gated.proceed.notify_one(); // the write lands after its caller gave up
+    // While the write is in flight, a read caches the old value: allowed, the write has not
+    // returned. But once the write lands, the cache must let go of it.
+    assert_eq!(cached.get("k").await.unwrap().as_deref(), Some(&b"old"[..]));
+    gated.proceed.notify_one();
+    gated.landed.notified().await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while cached.get("k").await.unwrap().as_deref() != Some(&b"new"[..]) {
         assert!(tokio::time::Instant::now() < deadline, "cache kept the old value");

@@ -46,6 +46,10 @@ impl Backend for KvV2 {
         if req.path == "config" {
             return config::handle(store, req).await;
         }
+        // `LIST <mount>/metadata` (no slash) lists the mount's top level, as the CLIs send it.
+        if req.path == "metadata" && req.operation == Operation::List {
+            return metadata::handle(store, req, "").await;
+        }
         let Some((group, key)) = req.path.split_once('/') else {
             return Err(self.no_route(req.path));
         };
