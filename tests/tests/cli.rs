@@ -36,8 +36,13 @@ async fn status_kv_put_get() {
 async fn token_create_and_policies() {
     let s = CofferServer::start_dev().await;
     let root = s.root();
-    let created = s.cli(&["token", "create", "-policy=default", "-format=json"], Some(&root)).json();
-    let token = created["auth"]["client_token"].as_str().unwrap_or_else(|| panic!("{created}")).to_string();
+    let created = s
+        .cli(&["token", "create", "-policy=default", "-format=json"], Some(&root))
+        .json();
+    let token = created["auth"]["client_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_string();
     assert!(token.starts_with("cfs_"), "{created}");
     assert_eq!(created["auth"]["policies"], json!(["default"]), "{created}");
     let (status, _) = s.request("GET", "auth/token/lookup-self", Some(&token), None).await;
@@ -47,7 +52,8 @@ async fn token_create_and_policies() {
     let file = dir.path().join("app.hcl");
     let rules = "path \"secret/data/app\" {\n  capabilities = [\"read\"]\n}\n";
     std::fs::write(&file, rules).unwrap();
-    s.cli(&["policy", "write", "app", file.to_str().unwrap()], Some(&root)).ok();
+    s.cli(&["policy", "write", "app", file.to_str().unwrap()], Some(&root))
+        .ok();
     let read = s.cli(&["policy", "read", "app"], Some(&root));
     assert!(read.ok().contains("secret/data/app"), "{read:#?}");
     let list = s.cli(&["policy", "list"], Some(&root));
@@ -78,11 +84,16 @@ async fn exit_codes() {
     let out = s.cli(&["no-such-command"], Some(&s.root()));
     assert_eq!(out.code, Some(2), "unknown command: {out:#?}");
 
-    let (_, body) = s.root_req("POST", "auth/token/create", Some(json!({"policies": ["default"]}))).await;
+    let (_, body) = s
+        .root_req("POST", "auth/token/create", Some(json!({"policies": ["default"]})))
+        .await;
     let user = body["auth"]["client_token"].as_str().unwrap().to_string();
     let out = s.cli(&["kv", "put", "secret/app", "a=1"], Some(&user));
     assert_eq!(out.code, Some(1), "403 from the server: {out:#?}");
-    assert!(out.stderr.contains("permission denied") || out.stderr.contains("403"), "{out:#?}");
+    assert!(
+        out.stderr.contains("permission denied") || out.stderr.contains("403"),
+        "{out:#?}"
+    );
     let out = s.cli(&["kv", "get", "secret/app"], Some("cfs_bogus"));
     assert_eq!(out.code, Some(1), "{out:#?}");
     let (status, _) = s.root_req("GET", "secret/data/app", None).await;

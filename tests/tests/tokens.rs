@@ -288,8 +288,14 @@ async fn lookup_self_shows_the_use_it_spent() {
     let token = tok(&create(&s, &s.root(), json!({"policies": ["default"], "num_uses": 10})).await);
     let (status, body) = s.request("GET", "auth/token/lookup-self", Some(&token), None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["num_uses"], json!(9), "one use spent by this request: {body}");
-    let (_, body) = s.root_req("POST", "auth/token/lookup", Some(json!({"token": token}))).await;
+    assert_eq!(
+        body["data"]["num_uses"],
+        json!(9),
+        "one use spent by this request: {body}"
+    );
+    let (_, body) = s
+        .root_req("POST", "auth/token/lookup", Some(json!({"token": token})))
+        .await;
     assert_eq!(body["data"]["num_uses"], json!(9), "{body}");
 }
 
@@ -379,7 +385,10 @@ async fn bearer_root_and_dev_root_token_id() {
     assert_eq!(s.root(), "my-root", "dev server prints the chosen root token");
     let (status, body) = s.request("GET", "auth/token/lookup-self", Some("my-root"), None).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["data"]["policies"].as_array().unwrap().contains(&json!("root")), "{body}");
+    assert!(
+        body["data"]["policies"].as_array().unwrap().contains(&json!("root")),
+        "{body}"
+    );
     let (status, _) = s.request("GET", "sys/mounts", Some("my-root"), None).await;
     assert_eq!(status, 200);
 }

@@ -172,5 +172,10 @@ impl Response {
 /// Vault's warning for body fields an endpoint does not know (Vault ignores them and says so).
 pub fn ignored_fields_warning(data: &Map<String, Value>, known: &[&str]) -> Option<String> {
     let unknown: Vec<&str> = data.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
-    (!unknown.is_empty()).then(|| format!("Endpoint ignored these unrecognized parameters: [{}]", unknown.join(" ")))
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "Endpoint ignored these unrecognized parameters: [{}]",
+            unknown.join(" ")
+        )
+    })
 }

@@ -19,7 +19,10 @@ async fn stored_bytes_are_ciphertext() {
     barrier.put("logical/x/app", b"hunter2-very-secret").await.unwrap();
     let raw = physical.get("logical/x/app").await.unwrap().unwrap();
     assert!(!raw.windows(7).any(|w| w == b"hunter2"));
-    assert_eq!(barrier.get("logical/x/app").await.unwrap().unwrap().expose(), b"hunter2-very-secret");
+    assert_eq!(
+        barrier.get("logical/x/app").await.unwrap().unwrap().expose(),
+        b"hunter2-very-secret"
+    );
 }
 
 #[tokio::test]
@@ -41,7 +44,10 @@ async fn flipped_byte_fails_to_decrypt() {
     let last = raw.len() - 3;
     raw[last] ^= 0x01;
     physical.put("k", raw).await.unwrap();
-    assert!(matches!(barrier.get("k").await, Err(CoreError::Crypto(CryptoError::Authentication))));
+    assert!(matches!(
+        barrier.get("k").await,
+        Err(CoreError::Crypto(CryptoError::Authentication))
+    ));
 }
 
 #[tokio::test]
@@ -52,8 +58,14 @@ async fn rotation_keeps_old_values_and_uses_new_term() {
     barrier.put("new", b"2").await.unwrap();
     assert_eq!(barrier.get("old").await.unwrap().unwrap().expose(), b"1");
     assert_eq!(barrier.get("new").await.unwrap().unwrap().expose(), b"2");
-    assert_eq!(keyring::term_of(&physical.get("old").await.unwrap().unwrap()).unwrap(), 1);
-    assert_eq!(keyring::term_of(&physical.get("new").await.unwrap().unwrap()).unwrap(), 2);
+    assert_eq!(
+        keyring::term_of(&physical.get("old").await.unwrap().unwrap()).unwrap(),
+        1
+    );
+    assert_eq!(
+        keyring::term_of(&physical.get("new").await.unwrap().unwrap()).unwrap(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,11 @@ use coffer_server::{ServerArgs, run};
 use std::time::Duration;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -27,7 +31,10 @@ async fn serves_https_with_configured_certificate() {
         ),
     )
     .unwrap();
-    tokio::spawn(run(ServerArgs { config: Some(config), ..Default::default() }));
+    tokio::spawn(run(ServerArgs {
+        config: Some(config),
+        ..Default::default()
+    }));
 
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
