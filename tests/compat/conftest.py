@@ -20,6 +20,12 @@ DEFAULT_BIN = HERE.parent.parent / "target" / "debug" / "coffer"
 START_TIMEOUT = 30.0
 
 
+def pytest_configure(config):
+    # hvac's own kv.v2.patch() calls read_secret_version without raise_on_deleted_version.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:The raise_on_deleted_version parameter:DeprecationWarning")
+
+
 def coffer_bin() -> Path:
     path = Path(os.environ.get("COFFER_BIN") or DEFAULT_BIN)
     if not path.is_file():

@@ -160,18 +160,24 @@ def test_secrets_commands(bao):
     assert "kv1/" not in bao.json("secrets", "list", "-format=json")
 
 
-def test_operator_commands(bao):
+def test_operator_key_status_and_rotate(bao):
     bao.run("kv", "put", "secret/keep", "v=1")
     status = bao.json("operator", "key-status", "-format=json")
     assert status["term"] == 1
 
     bao.run("operator", "rotate")
     assert bao.json("operator", "key-status", "-format=json")["term"] == 2
+    assert bao.json("kv", "get", "-format=json", "secret/keep")["data"]["data"] == {"v": "1"}
 
+
+def test_operator_seal_unseal(bao):
+    bao.run("kv", "put", "secret/keep", "v=1")
     bao.run("operator", "seal")
     sealed = bao.run("status", "-format=json", ok=False)
     assert sealed.returncode == 2
     assert json.loads(sealed.stdout)["sealed"] is True
+    refused = bao.run("kv", "get", "secret/keep", ok=False)
+    assert refused.returncode != 0 and "sealed" in refused.stderr.lower()
 
     unsealed = bao.json("operator", "unseal", "-format=json", bao.server.keys[0])
     assert unsealed["sealed"] is False

@@ -38,7 +38,8 @@ def test_initialize_unseal_seal_cycle(server):
     assert got["data"]["data"] == {"pw": "hunter2"}
 
     # restart: data stays, server comes back sealed
-    server.restart()
+    server.restart()  # a new port: new clients
+    client, root = server.client(), server.client(result["root_token"])
     assert client.sys.is_sealed() is True
     client.sys.submit_unseal_keys(result["keys"][:3])
     got = root.secrets.kv.v2.read_secret_version("app", raise_on_deleted_version=True)
@@ -235,8 +236,8 @@ def test_restricted_token_forbidden_where_denied(with_kv2):
         user.sys.list_mounted_secrets_engines()
     with pytest.raises(hvac.exceptions.Forbidden):
         user.sys.create_or_update_acl_policy("x", 'path "*" { capabilities = ["sudo"] }')
-    with pytest.raises(hvac.exceptions.InvalidRequest):
-        user.auth.token.create(policies=["root"])
+    with pytest.raises(hvac.exceptions.Forbidden):
+        user.auth.token.create(policies=["app"])  # the policy grants no auth/token/create
     assert root.secrets.kv.v2.read_secret_version("app/one", raise_on_deleted_version=True)["data"]["data"] == {"p": "app/one"}
 
 

@@ -124,6 +124,16 @@ async fn acknowledged_writes_survive_sigkill() {
     assert_eq!(status, 200, "store opened cleanly: {body}\n{}", s.logs());
 
     let record = std::mem::take(&mut *record.lock());
+    let total_acked = acks.load(Ordering::SeqCst);
+    eprintln!(
+        "crash: killed after {at_kill} acknowledgements; {total_acked} acknowledged in all, {} in flight, of {}",
+        record.in_flight.len(),
+        TASKS * WRITES_PER_TASK
+    );
+    assert!(
+        total_acked < TASKS * WRITES_PER_TASK,
+        "the kill landed after the burst: nothing was in flight"
+    );
     assert!(!record.acked.is_empty());
     let mut lost = Vec::new();
     for (path, value) in &record.acked {

@@ -395,7 +395,7 @@ impl Core {
         let Some((route, rel)) = routed else {
             return Err(CoreError::NoRoute(req.path.clone()));
         };
-        let last_use = state.tokens.use_once(&entry).await?;
+        let (entry, last_use) = state.tokens.use_once(entry).await?;
         let result = match route.entry.kind.as_str() {
             SYSTEM_KIND => {
                 if crate::sys::needs_sudo(rel) && !decision.sudo {

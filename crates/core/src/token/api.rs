@@ -235,7 +235,10 @@ async fn create(
             .cloned()
             .collect(),
     };
-    if !bool_field(data, "no_default_policy")?.unwrap_or(false) && !policies.iter().any(|p| p == "default") {
+    if policies.iter().any(|p| p == "root") {
+        // A root token carries only `root` (Vault's sanitising rule).
+        policies = vec!["root".to_string()];
+    } else if !bool_field(data, "no_default_policy")?.unwrap_or(false) && !policies.iter().any(|p| p == "default") {
         policies.push("default".into());
     } else if bool_field(data, "no_default_policy")?.unwrap_or(false) {
         policies.retain(|p| p != "default");

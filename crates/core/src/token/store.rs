@@ -239,11 +239,12 @@ impl TokenStore {
         }
     }
 
-    /// Counts one use of a limited-use token. Returns `true` when this was the last use (the
-    /// caller revokes the token after the request). Errors if no use is left.
-    pub async fn use_once(&self, entry: &TokenEntry) -> Result<bool> {
+    /// Counts one use of a limited-use token. Returns the entry as it is after this use, and
+    /// `true` when this was the last use (the caller revokes the token after the request).
+    /// Errors if no use is left.
+    pub async fn use_once(&self, entry: Arc<TokenEntry>) -> Result<(Arc<TokenEntry>, bool)> {
         if entry.num_uses == 0 {
-            return Ok(false);
+            return Ok((entry, false));
         }
         let updated = {
             let Some(mut cached) = self.cache.get_mut(&entry.id) else {
@@ -260,10 +261,10 @@ impl TokenStore {
             cached.clone()
         };
         if updated.exhausted {
-            return Ok(true);
+            return Ok((updated, true));
         }
         self.view.put_json(&id_key(&entry.id), &*updated).await?;
-        Ok(false)
+        Ok((updated, false))
     }
 
     /// Persists a changed entry (renewal).
