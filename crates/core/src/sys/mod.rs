@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// Paths under `sys/` that need `sudo` (Vault's root-protected system paths we serve).
 pub fn needs_sudo(rel: &str) -> bool {
-    matches!(rel, "rotate" | "seal" | "raw" | "audit" | "auth" | "remount")
+    matches!(rel, "rotate" | "rotate/keyring" | "seal" | "raw" | "audit" | "remount")
         || [
             "raw/",
             "audit/",

@@ -44,7 +44,7 @@ pub(super) async fn handle(core: &Core, op: Operation, rel: &str) -> Result<Opti
             core.seal().await?;
             Response::empty()
         }
-        ("rotate", _) if is_write(op) => {
+        ("rotate" | "rotate/keyring", _) if is_write(op) => {
             core.rotate().await?;
             Response::empty()
         }

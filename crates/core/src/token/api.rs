@@ -312,14 +312,14 @@ async fn create(
         .await?;
     let warnings = ignored_fields_warning(data, CREATE_FIELDS).into_iter().collect();
     Ok(Response {
-        auth: Some(auth_for(&entry, value.expose_secret())),
+        auth: Some(auth_for(&entry, value.expose_secret(), entry.creation_ttl)),
         warnings,
         ..Default::default()
     })
 }
 
-/// The `auth` block describing a token.
-pub fn auth_for(entry: &TokenEntry, token: &str) -> Auth {
+/// The `auth` block describing a token that was just granted `ttl` seconds (0 = no expiry).
+pub fn auth_for(entry: &TokenEntry, token: &str, ttl: u64) -> Auth {
     Auth {
         client_token: token.to_string(),
         accessor: entry.accessor.clone(),
@@ -330,7 +330,7 @@ pub fn auth_for(entry: &TokenEntry, token: &str) -> Auth {
         } else {
             Some(entry.meta.clone())
         },
-        lease_duration: entry.remaining_ttl(now_unix()),
+        lease_duration: ttl,
         renewable: entry.renewable && entry.expire_time != 0,
         entity_id: entry.entity_id.clone(),
         token_type: entry.kind.clone(),
@@ -374,7 +374,7 @@ async fn renew(
 ) -> Result<Response> {
     if entry.expire_time == 0 {
         return Ok(Response {
-            auth: Some(auth_for(&entry, "")),
+            auth: Some(auth_for(&entry, "", 0)),
             ..Default::default()
         });
     }
@@ -407,7 +407,7 @@ async fn renew(
     updated.expire_time = now + ttl as i64;
     let updated = store.update(updated).await?;
     Ok(Response {
-        auth: Some(auth_for(&updated, "")),
+        auth: Some(auth_for(&updated, "", ttl)),
         warnings,
         ..Default::default()
     })
