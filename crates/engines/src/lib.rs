@@ -5,7 +5,6 @@
 //! - [`cubbyhole`]: per-token private key/value space.
 
 pub mod cubbyhole;
-pub mod duration;
 pub mod kv;
 
 use coffer_core::backend::Registry;

@@ -1,9 +1,9 @@
 //! `config`: the mount-wide `max_versions`, `cas_required` and `delete_version_after`.
 
 use super::store::Store;
-use crate::duration::parse_seconds;
 use crate::kv::fields;
 use coffer_core::backend::BackendRequest;
+use coffer_core::duration::parse_seconds;
 use coffer_core::request::{Operation, Response};
 use coffer_core::{CoreError, Result};
 

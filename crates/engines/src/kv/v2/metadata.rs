@@ -3,9 +3,9 @@
 
 use super::clock;
 use super::store::{KeyMeta, META_PREFIX, Store, meta_key, not_found, version_key};
-use crate::duration::parse_seconds;
 use crate::kv::fields;
 use coffer_core::backend::BackendRequest;
+use coffer_core::duration::parse_seconds;
 use coffer_core::request::{Operation, Response};
 use coffer_core::view::ViewOp;
 use coffer_core::{CoreError, Result};

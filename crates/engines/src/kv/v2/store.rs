@@ -12,7 +12,7 @@
 //! deletion of versions trimmed past `max_versions`.
 
 use super::clock;
-use crate::duration::format_seconds;
+use coffer_core::duration::format_seconds;
 use coffer_core::view::{View, ViewOp, to_json};
 use coffer_core::{CoreError, Result};
 use serde::{Deserialize, Serialize};
