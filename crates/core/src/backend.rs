@@ -41,9 +41,30 @@ pub struct BackendRequest<'a> {
     pub mount_point: &'a str,
     /// Request id.
     pub request_id: &'a str,
+    /// Accessor of the mount (e.g. `auth_userpass_1a2b3c4d`), for aliases.
+    pub mount_accessor: &'a str,
+    /// Address of the client, when known (bound CIDRs).
+    pub client_addr: Option<std::net::IpAddr>,
+    /// DER certificates the client presented over TLS, leaf first (cert auth).
+    pub client_certs: &'a [Vec<u8>],
 }
 
-impl BackendRequest<'_> {
+impl<'a> BackendRequest<'a> {
+    /// A request with no caller, client address or certificates (tests, internal calls).
+    pub fn new(operation: Operation, path: &'a str, data: &'a Map<String, Value>, mount_point: &'a str) -> Self {
+        BackendRequest {
+            operation,
+            path,
+            data,
+            caller: None,
+            mount_point,
+            request_id: "",
+            mount_accessor: "",
+            client_addr: None,
+            client_certs: &[],
+        }
+    }
+
     /// A string field of the body; `None` when absent, error when of another type.
     pub fn str_field(&self, name: &str) -> Result<Option<&str>> {
         match self.data.get(name) {
@@ -68,6 +89,7 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Paths (relative, with optional trailing `*`) served without a token, e.g. login.
+    /// A response from such a path that carries `auth` is a login: the core mints the token.
     fn unauthenticated_paths(&self) -> &[&'static str] {
         &[]
     }

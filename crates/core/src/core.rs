@@ -3,7 +3,10 @@
 
 use crate::backend::{BackendRequest, Caller, MountContext, Registry};
 use crate::barrier::{Barrier, BarrierOp};
-use crate::mounts::{CUBBYHOLE_KIND, MOUNT_TABLE_PATH, MountEntry, MountTable, Route, SYSTEM_KIND, TOKEN_KIND};
+use crate::identity::{IDENTITY_PREFIX, IdentityStore};
+use crate::mounts::{
+    CUBBYHOLE_KIND, IDENTITY_KIND, MOUNT_TABLE_PATH, MountEntry, MountTable, Route, SYSTEM_KIND, TOKEN_KIND,
+};
 use crate::policy_store::{POLICY_PREFIX, PolicyStore};
 use crate::request::{Operation, Request, Response};
 use crate::seal::{self, SealConfig, UnsealProgress};
@@ -45,6 +48,7 @@ pub struct Unsealed {
     pub(crate) mounts: ArcSwap<MountTable>,
     pub(crate) tokens: TokenStore,
     pub(crate) policies: PolicyStore,
+    pub(crate) identity: IdentityStore,
 }
 
 pub(crate) struct Inner {
@@ -226,11 +230,17 @@ impl Core {
     }
 
     async fn load_state(&self, root_key: Key256) -> Result<Unsealed> {
-        let table: Vec<MountEntry> = match self.0.barrier.get(MOUNT_TABLE_PATH).await? {
+        let mut table: Vec<MountEntry> = match self.0.barrier.get(MOUNT_TABLE_PATH).await? {
             Some(bytes) => serde_json::from_slice(bytes.expose())
                 .map_err(|_| CoreError::Internal("mount table is corrupt".into()))?,
             None => default_mount_table(),
         };
+        // Built-in mounts added by later versions appear on the next unseal.
+        for builtin in default_mount_table() {
+            if !table.iter().any(|e| e.path == builtin.path) {
+                table.push(builtin);
+            }
+        }
         let state = self.build_state(root_key, table).await?;
         state.policies.ensure_default().await?;
         Ok(state)
@@ -254,11 +264,13 @@ impl Core {
         let tokens = TokenStore::new(barrier.clone(), hmac_key, cubbyhole_prefix);
         let policies = PolicyStore::new(View::new(barrier.clone(), POLICY_PREFIX));
         policies.ensure_default().await?;
+        let identity = IdentityStore::new(View::new(barrier.clone(), IDENTITY_PREFIX));
         Ok(Unsealed {
             root_key,
             mounts: ArcSwap::from_pointee(mounts),
             tokens,
             policies,
+            identity,
         })
     }
 
@@ -266,7 +278,7 @@ impl Core {
     pub(crate) fn instantiate(&self, entry: MountEntry) -> Result<Arc<Route>> {
         let view = View::new(self.0.barrier.clone(), entry.storage_prefix());
         let backend = match entry.kind.as_str() {
-            SYSTEM_KIND | TOKEN_KIND => None,
+            SYSTEM_KIND | TOKEN_KIND | IDENTITY_KIND => None,
             kind => {
                 let factory = self
                     .0
@@ -304,7 +316,10 @@ impl Core {
         let Some(route) = current.get(path) else {
             return Ok(());
         };
-        if matches!(route.entry.kind.as_str(), SYSTEM_KIND | TOKEN_KIND | CUBBYHOLE_KIND) {
+        if matches!(
+            route.entry.kind.as_str(),
+            SYSTEM_KIND | TOKEN_KIND | CUBBYHOLE_KIND | IDENTITY_KIND
+        ) {
             return Err(CoreError::bad(format!("cannot unmount \"{path}\"")));
         }
         let prefix = route.view.prefix().to_string();
@@ -363,24 +378,36 @@ impl Core {
             return Ok(resp);
         }
         let state = self.unsealed()?;
+        let mounts = state.mounts.load_full();
+        let routed = mounts.route(&req.path);
+        if let Some((route, rel)) = &routed
+            && let Some(backend) = &route.backend
+            && is_unauthenticated(backend.unauthenticated_paths(), rel)
+        {
+            let breq = backend_request(&req, req.operation, rel, None, &route.entry);
+            let resp = backend.handle(&breq).await?;
+            return crate::login::complete(self, &state, route, resp, &req).await;
+        }
         let token = req.token.as_ref().ok_or(CoreError::PermissionDenied)?;
         let entry = state.tokens.lookup(token).await?.ok_or(CoreError::PermissionDenied)?;
-        let acl = state.policies.acl(&entry.policies).await?;
+        if !crate::cidr::allowed(&entry.bound_cidrs, req.client_addr) {
+            return Err(CoreError::PermissionDenied);
+        }
+        let policies = self.effective_policies(&state, &entry).await?;
+        let acl = state.policies.acl(&policies).await?;
         let caller = Caller {
             token_id: entry.id.clone(),
             accessor: entry.accessor.clone(),
-            policies: entry.policies.clone(),
+            policies,
             display_name: entry.display_name.clone(),
             entity_id: entry.entity_id.clone(),
             is_root: entry.is_root(),
         };
-        let mounts = state.mounts.load();
-        let routed = mounts.route(&req.path);
         let mut op = req.operation;
         if let (Some((route, rel)), Operation::Update) = (&routed, op)
             && let Some(backend) = &route.backend
         {
-            let probe = backend_request(&req, op, rel, &caller, &route.entry.path);
+            let probe = backend_request(&req, op, rel, Some(&caller), &route.entry);
             if backend.exists(&probe).await? == Some(false) {
                 op = Operation::Create;
             }
@@ -397,54 +424,52 @@ impl Core {
         };
         let (entry, last_use) = state.tokens.use_once(entry).await?;
         let result = match route.entry.kind.as_str() {
-            SYSTEM_KIND => {
-                if crate::sys::needs_sudo(rel) && !decision.sudo {
-                    Err(CoreError::PermissionDenied)
-                } else {
-                    crate::sys::handle(self, &state, &acl, &entry, op, rel, &req).await
-                }
-            }
+            SYSTEM_KIND if crate::sys::needs_sudo(rel) && !decision.sudo => Err(CoreError::PermissionDenied),
+            SYSTEM_KIND => crate::sys::handle(self, &state, &acl, &entry, op, rel, &req).await,
+            TOKEN_KIND if crate::token::api::needs_sudo(rel) && !decision.sudo => Err(CoreError::PermissionDenied),
             TOKEN_KIND => {
-                if crate::token::api::needs_sudo(rel) && !decision.sudo {
-                    Err(CoreError::PermissionDenied)
-                } else {
-                    let caller = TokenCaller {
-                        entry: &entry,
-                        token,
-                        sudo: decision.sudo,
-                    };
-                    crate::token::api::handle(
-                        &state.tokens,
-                        &caller,
-                        self.token_limits(&route.entry),
-                        op,
-                        rel,
-                        &req.data,
-                    )
-                    .await
-                }
+                let caller = TokenCaller {
+                    entry: &entry,
+                    token,
+                    sudo: decision.sudo,
+                };
+                let limits = self.token_limits(&route.entry);
+                crate::token::api::handle(&state.tokens, &caller, limits, op, rel, &req.data).await
             }
+            IDENTITY_KIND => state.identity.handle(op, rel, &req.data).await,
             _ => {
                 let backend = route
                     .backend
                     .as_ref()
                     .ok_or_else(|| CoreError::Internal("mount has no backend".into()))?;
-                let breq = backend_request(&req, op, rel, &caller, &route.entry.path);
-                backend.handle(&breq).await.map(|mut r| {
-                    if r.mount_type.is_empty() {
-                        r.mount_type = route.entry.kind.clone();
-                    }
-                    r
-                })
+                let breq = backend_request(&req, op, rel, Some(&caller), &route.entry);
+                backend.handle(&breq).await
             }
         };
         if last_use {
             state.tokens.revoke_tree(&entry.id).await?;
         }
-        result
+        result.map(|mut r| {
+            if r.mount_type.is_empty() {
+                r.mount_type = route.entry.kind.clone();
+            }
+            r
+        })
     }
 
-    fn token_limits(&self, entry: &MountEntry) -> TtlLimits {
+    /// A token's policies plus those of its entity and the entity's groups, sorted.
+    async fn effective_policies(&self, state: &Unsealed, entry: &TokenEntry) -> Result<Vec<String>> {
+        if entry.entity_id.is_empty() {
+            return Ok(entry.policies.clone());
+        }
+        let mut policies = entry.policies.clone();
+        policies.extend(state.identity.policies_for_entity(&entry.entity_id).await?);
+        policies.sort();
+        policies.dedup();
+        Ok(policies)
+    }
+
+    pub(crate) fn token_limits(&self, entry: &MountEntry) -> TtlLimits {
         let pick = |v: u64, d: u64| if v == 0 { d } else { v };
         TtlLimits {
             default_ttl: pick(entry.config.default_lease_ttl, self.0.config.default_lease_ttl),
@@ -457,17 +482,28 @@ fn backend_request<'a>(
     req: &'a Request,
     op: Operation,
     rel: &'a str,
-    caller: &'a Caller,
-    mount: &'a str,
+    caller: Option<&'a Caller>,
+    mount: &'a MountEntry,
 ) -> BackendRequest<'a> {
     BackendRequest {
         operation: op,
         path: rel,
         data: &req.data,
-        caller: Some(caller),
-        mount_point: mount,
+        caller,
+        mount_point: &mount.path,
         request_id: &req.id,
+        mount_accessor: &mount.accessor,
+        client_addr: req.client_addr,
+        client_certs: &req.client_certs,
     }
+}
+
+/// Whether `rel` matches one of a backend's unauthenticated paths (`login`, `login/*`).
+fn is_unauthenticated(paths: &[&str], rel: &str) -> bool {
+    paths.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => rel.starts_with(prefix),
+        None => rel == *p,
+    })
 }
 
 /// The ACL capability an operation needs.
@@ -500,6 +536,7 @@ fn default_mount_table() -> Vec<MountEntry> {
     vec![
         MountEntry::new("cubbyhole/", CUBBYHOLE_KIND, "per-token private secret storage"),
         sys,
+        MountEntry::new("identity/", IDENTITY_KIND, "identity store"),
         MountEntry::new("auth/token/", TOKEN_KIND, "token based credentials"),
     ]
 }

@@ -6,9 +6,12 @@
 
 pub mod backend;
 pub mod barrier;
+pub mod cidr;
 mod core;
 pub mod duration;
 pub mod error;
+pub mod identity;
+mod login;
 pub mod mounts;
 pub mod policy_store;
 pub mod request;
@@ -21,5 +24,5 @@ pub mod view;
 pub use crate::core::{Core, CoreConfig, InitOutput, capability, check_path, normalize_kind};
 pub use backend::{Backend, BackendRequest, Caller, MountContext, Registry};
 pub use error::{CoreError, Result};
-pub use request::{Auth, LeaseInfo, Operation, Request, Response};
+pub use request::{AliasInfo, Auth, LeaseInfo, Operation, Request, Response};
 pub use view::{View, ViewOp};

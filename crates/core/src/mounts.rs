@@ -14,6 +14,8 @@ pub const MOUNT_TABLE_PATH: &str = "core/mounts";
 pub const SYSTEM_KIND: &str = "system";
 /// Type of the built-in `auth/token/` mount.
 pub const TOKEN_KIND: &str = "token";
+/// Type of the built-in `identity/` mount.
+pub const IDENTITY_KIND: &str = "identity";
 /// Type of the built-in `cubbyhole/` mount.
 pub const CUBBYHOLE_KIND: &str = "cubbyhole";
 
@@ -54,7 +56,8 @@ impl MountEntry {
     /// A new entry with fresh uuid and accessor.
     pub fn new(path: &str, kind: &str, description: &str) -> Self {
         let uuid = uuid::Uuid::new_v4().to_string();
-        let accessor = format!("{}_{}", kind.replace('-', "_"), &uuid[..8]);
+        let auth = if path.starts_with("auth/") { "auth_" } else { "" };
+        let accessor = format!("{auth}{}_{}", kind.replace('-', "_"), &uuid[..8]);
         MountEntry {
             path: path.to_string(),
             kind: kind.to_string(),

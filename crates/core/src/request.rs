@@ -39,6 +39,8 @@ pub struct Request {
     pub wrap_ttl: Option<Duration>,
     /// Address of the client, when known.
     pub client_addr: Option<IpAddr>,
+    /// DER certificates the client presented over TLS (leaf first); empty without mTLS.
+    pub client_certs: Vec<Vec<u8>>,
     /// Unique id, echoed as `request_id`.
     pub id: String,
 }
@@ -53,6 +55,7 @@ impl Request {
             token: None,
             wrap_ttl: None,
             client_addr: None,
+            client_certs: Vec::new(),
             id: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -72,7 +75,19 @@ impl Request {
     }
 }
 
+/// The principal an auth method logged in, as it names it (links logins to an entity).
+#[derive(Debug, Clone, Default)]
+pub struct AliasInfo {
+    /// Alias name: user name, role id, JWT claim value, certificate name.
+    pub name: String,
+    /// Alias metadata shown on the entity alias.
+    pub metadata: Map<String, Value>,
+}
+
 /// Authentication result returned by login and token-creation endpoints.
+///
+/// Auth methods fill the policy and lease inputs and `alias` on a successful login; the core
+/// mints the token and fills `client_token`, `accessor`, `entity_id` and `lease_duration`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Auth {
     /// The new token. Serialized as `client_token`.
@@ -97,6 +112,30 @@ pub struct Auth {
     pub orphan: bool,
     /// Remaining uses (0 = unlimited).
     pub num_uses: u64,
+    /// Set instead of a token when the login still needs a second factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_requirement: Option<Value>,
+    /// Login input: requested TTL in seconds (0 = the mount's default).
+    #[serde(skip)]
+    pub ttl: u64,
+    /// Login input: maximum TTL in seconds (0 = the mount's maximum).
+    #[serde(skip)]
+    pub max_ttl: u64,
+    /// Login input: period of a periodic token in seconds.
+    #[serde(skip)]
+    pub period: u64,
+    /// Login input: hard limit in seconds from creation.
+    #[serde(skip)]
+    pub explicit_max_ttl: u64,
+    /// Login input: do not attach the `default` policy.
+    #[serde(skip)]
+    pub no_default_policy: bool,
+    /// Login input: CIDRs the token may be used from.
+    #[serde(skip)]
+    pub bound_cidrs: Vec<String>,
+    /// Login input: the principal, for identity.
+    #[serde(skip)]
+    pub alias: Option<AliasInfo>,
 }
 
 /// A lease attached to a response (dynamic secrets; filled by later engines).

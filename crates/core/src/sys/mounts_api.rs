@@ -26,11 +26,17 @@ pub(super) async fn handle(
     if rel == "auth" && op == Operation::Read {
         return Ok(Some(list(state, true)));
     }
-    let Some(rest) = rel.strip_prefix("mounts/") else {
-        return Ok(None);
+    let (auth, rest) = match (rel.strip_prefix("mounts/"), rel.strip_prefix("auth/")) {
+        (Some(rest), _) => (false, rest),
+        (None, Some(rest)) => (true, rest),
+        _ => return Ok(None),
+    };
+    let full_path = |p: &str| -> Result<String> {
+        let p = normalize_path(p)?;
+        Ok(if auth { format!("auth/{p}") } else { p })
     };
     if let Some(path) = rest.strip_suffix("/tune") {
-        let path = normalize_path(path)?;
+        let path = full_path(path)?;
         return Ok(Some(match op {
             Operation::Read => {
                 let table = state.mounts.load();
@@ -46,7 +52,14 @@ pub(super) async fn handle(
             _ => return Err(CoreError::UnsupportedOperation),
         }));
     }
-    let path = normalize_path(rest)?;
+    let path = full_path(rest)?;
+    let reserved = |path: &str| {
+        if auth {
+            path == "auth/token/"
+        } else {
+            RESERVED.iter().any(|r| path.starts_with(r))
+        }
+    };
     Ok(Some(match op {
         Operation::Read => {
             let table = state.mounts.load();
@@ -56,13 +69,16 @@ pub(super) async fn handle(
             Response::data(mount_info(&route.entry))
         }
         _ if is_write(op) => {
+            if reserved(&path) {
+                return Err(CoreError::bad(format!("cannot mount at reserved path \"{path}\"")));
+            }
             enable(core, &path, data).await?;
             let mut resp = Response::empty();
             resp.warnings.extend(ignored_fields_warning(data, ENABLE_FIELDS));
             resp
         }
         Operation::Delete => {
-            if RESERVED.iter().any(|r| path.starts_with(r)) {
+            if reserved(&path) {
                 return Err(CoreError::bad(format!("cannot unmount \"{path}\"")));
             }
             core.unmount(&path).await?;
@@ -163,9 +179,6 @@ const ENABLE_FIELDS: &[&str] = &[
 ];
 
 async fn enable(core: &Core, path: &str, data: &Map<String, Value>) -> Result<()> {
-    if RESERVED.iter().any(|r| path.starts_with(r)) {
-        return Err(CoreError::bad(format!("cannot mount at reserved path \"{path}\"")));
-    }
     let kind = match data.get("type") {
         Some(Value::String(t)) if !t.is_empty() => t.as_str(),
         _ => return Err(CoreError::bad("backend type must be specified as a string")),

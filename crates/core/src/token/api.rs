@@ -99,6 +99,22 @@ pub async fn handle(
     }
 }
 
+/// The TTL a new token gets: its period if periodic; else the requested TTL (or the default)
+/// capped by the maximum; never beyond `explicit_max_ttl`. Root tokens without a request get 0
+/// (no expiry).
+pub fn resolve_ttl(requested: u64, period: u64, explicit_max_ttl: u64, limits: TtlLimits, root: bool) -> u64 {
+    let mut ttl = match (period, requested) {
+        (p, _) if p > 0 => p,
+        (_, t) if t > 0 => t.min(limits.max_ttl),
+        _ if root => 0,
+        _ => limits.default_ttl.min(limits.max_ttl),
+    };
+    if explicit_max_ttl > 0 && (ttl == 0 || ttl > explicit_max_ttl) {
+        ttl = explicit_max_ttl;
+    }
+    ttl
+}
+
 fn bad_token() -> CoreError {
     CoreError::bad("bad token")
 }
@@ -259,21 +275,13 @@ async fn create(
         Some(t) => Some(t),
         None => parse_field(data, "lease")?,
     };
-    let mut ttl = if period > 0 {
-        period
-    } else {
-        match requested_ttl {
-            Some(t) if t > 0 => t,
-            _ if is_root_token => 0,
-            _ => limits.default_ttl,
-        }
-    };
-    if period == 0 && ttl > 0 {
-        ttl = ttl.min(limits.max_ttl);
-    }
-    if explicit_max_ttl > 0 && (ttl == 0 || ttl > explicit_max_ttl) {
-        ttl = explicit_max_ttl;
-    }
+    let mut ttl = resolve_ttl(
+        requested_ttl.unwrap_or(0),
+        period,
+        explicit_max_ttl,
+        limits,
+        is_root_token,
+    );
     // A child never outlives its parent (unless it is an orphan).
     if !no_parent && parent.expire_time != 0 {
         let left = parent.remaining_ttl(now_unix());
@@ -308,6 +316,12 @@ async fn create(
                 "auth/token/create"
             }
             .into(),
+            entity_id: if no_parent {
+                String::new()
+            } else {
+                parent.entity_id.clone()
+            },
+            bound_cidrs: Vec::new(),
         })
         .await?;
     let warnings = ignored_fields_warning(data, CREATE_FIELDS).into_iter().collect();
@@ -336,6 +350,7 @@ pub fn auth_for(entry: &TokenEntry, token: &str, ttl: u64) -> Auth {
         token_type: entry.kind.clone(),
         orphan: entry.parent.is_empty(),
         num_uses: entry.num_uses,
+        ..Default::default()
     }
 }
 

@@ -53,6 +53,9 @@ pub struct TokenEntry {
     /// `service`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// CIDRs the token may be used from (empty = anywhere).
+    #[serde(default)]
+    pub bound_cidrs: Vec<String>,
     /// Set in the cache when the last use was spent; the token is revoked right after.
     #[serde(skip)]
     pub exhausted: bool,
@@ -104,6 +107,10 @@ pub struct NewToken {
     pub renewable: bool,
     /// Creating path.
     pub path: String,
+    /// Entity the token belongs to.
+    pub entity_id: String,
+    /// CIDRs the token may be used from (empty = anywhere).
+    pub bound_cidrs: Vec<String>,
 }
 
 /// Tokens, persisted under `sys/token/` and cached by id.
@@ -182,8 +189,9 @@ impl TokenStore {
             period: new.period,
             renewable: new.renewable,
             path: new.path,
-            entity_id: String::new(),
+            entity_id: new.entity_id,
             kind: "service".into(),
+            bound_cidrs: new.bound_cidrs,
             exhausted: false,
         };
         let mut ops = vec![

@@ -132,12 +132,8 @@ impl Mount {
 
     fn request<'a>(&'a self, op: Operation, path: &'a str, data: &'a Map<String, Value>) -> BackendRequest<'a> {
         BackendRequest {
-            operation: op,
-            path,
-            data,
             caller: self.caller.as_ref(),
-            mount_point: &self.mount_point,
-            request_id: "test-request",
+            ..BackendRequest::new(op, path, data, &self.mount_point)
         }
     }
 
