@@ -107,6 +107,10 @@ impl Core {
         &self.0.config
     }
 
+    pub(crate) fn barrier(&self) -> &Arc<Barrier> {
+        &self.0.barrier
+    }
+
     pub(crate) fn unsealed(&self) -> Result<Arc<Unsealed>> {
         self.0.state.load_full().ok_or(CoreError::Sealed)
     }
@@ -394,7 +398,11 @@ impl Core {
             return Err(CoreError::PermissionDenied);
         }
         let policies = self.effective_policies(&state, &entry).await?;
-        let acl = state.policies.acl(&policies).await?;
+        let acl = if crate::wrapping::is_wrapping_token(&entry) {
+            crate::wrapping::acl()
+        } else {
+            state.policies.acl(&policies).await?
+        };
         let caller = Caller {
             token_id: entry.id.clone(),
             accessor: entry.accessor.clone(),
@@ -419,6 +427,10 @@ impl Core {
             }
             return Err(CoreError::PermissionDenied);
         }
+        let wrap_ttl = req.wrap_ttl.map(|d| d.as_secs());
+        acl.wrapping_bounds(&req.path, capability(op))
+            .check(req.wrap_ttl)
+            .map_err(CoreError::BadRequest)?;
         let Some((route, rel)) = routed else {
             return Err(CoreError::NoRoute(req.path.clone()));
         };
@@ -449,12 +461,14 @@ impl Core {
         if last_use {
             state.tokens.revoke_tree(&entry.id).await?;
         }
-        result.map(|mut r| {
-            if r.mount_type.is_empty() {
-                r.mount_type = route.entry.kind.clone();
-            }
-            r
-        })
+        let mut resp = result?;
+        if resp.mount_type.is_empty() {
+            resp.mount_type = route.entry.kind.clone();
+        }
+        match wrap_ttl {
+            Some(ttl) => crate::wrapping::wrap(self, &state, resp, ttl, &req.path).await,
+            None => Ok(resp),
+        }
     }
 
     /// A token's policies plus those of its entity and the entity's groups, sorted.

@@ -20,9 +20,10 @@ mod sys;
 pub mod time;
 pub mod token;
 pub mod view;
+pub mod wrapping;
 
 pub use crate::core::{Core, CoreConfig, InitOutput, capability, check_path, normalize_kind};
 pub use backend::{Backend, BackendRequest, Caller, MountContext, Registry};
 pub use error::{CoreError, Result};
-pub use request::{AliasInfo, Auth, LeaseInfo, Operation, Request, Response};
+pub use request::{AliasInfo, Auth, LeaseInfo, Operation, Request, Response, WrapInfo};
 pub use view::{View, ViewOp};

@@ -88,7 +88,8 @@ pub struct AliasInfo {
 ///
 /// Auth methods fill the policy and lease inputs and `alias` on a successful login; the core
 /// mints the token and fills `client_token`, `accessor`, `entity_id` and `lease_duration`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Auth {
     /// The new token. Serialized as `client_token`.
     pub client_token: String,
@@ -139,7 +140,8 @@ pub struct Auth {
 }
 
 /// A lease attached to a response (dynamic secrets; filled by later engines).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LeaseInfo {
     /// Lease id.
     pub lease_id: String,
@@ -147,6 +149,24 @@ pub struct LeaseInfo {
     pub lease_duration: u64,
     /// Whether it can be renewed.
     pub renewable: bool,
+}
+
+/// Describes a wrapped response (`wrap_info` in the envelope).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WrapInfo {
+    /// The single-use wrapping token.
+    pub token: String,
+    /// Its accessor.
+    pub accessor: String,
+    /// TTL in seconds.
+    pub ttl: u64,
+    /// RFC 3339 creation time.
+    pub creation_time: String,
+    /// Path of the request whose response was wrapped.
+    pub creation_path: String,
+    /// Accessor of a wrapped token, when the wrapped response was a login/token creation.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub wrapped_accessor: String,
 }
 
 /// The core's answer. The server turns it into Vault's JSON envelope.
@@ -169,6 +189,8 @@ pub struct Response {
     pub data_at_top_level: bool,
     /// Type of the mount that answered (`mount_type` in the envelope).
     pub mount_type: String,
+    /// Set when the response was wrapped: the envelope then carries only this.
+    pub wrap_info: Option<WrapInfo>,
 }
 
 impl Response {

@@ -209,16 +209,18 @@ async fn serve(
             q
         }
     };
-    if headers.get("x-vault-wrap-ttl").is_some() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "response wrapping is not supported yet",
-        ));
-    }
+    let wrap_ttl = match headers.get("x-vault-wrap-ttl").map(|v| v.to_str().unwrap_or("")) {
+        None => None,
+        Some(v) => match coffer_core::duration::parse(v) {
+            Some(secs) if secs > 0 => Some(std::time::Duration::from_secs(secs)),
+            _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid X-Vault-Wrap-TTL \"{v}\""))),
+        },
+    };
     let mut req = Request::new(op, path);
     req.data = data;
     req.token = token_of(&headers);
     req.client_addr = Some(peer.ip());
+    req.wrap_ttl = wrap_ttl;
     let request_id = req.id.clone();
     let is_head = method == Method::HEAD;
     let resp = app.core.handle(req).await?;
@@ -240,7 +242,12 @@ pub fn encode(resp: Response, request_id: &str) -> HttpResponse {
         )
             .into_response();
     }
-    if resp.data.is_none() && resp.auth.is_none() && resp.warnings.is_empty() && status.is_none() {
+    if resp.data.is_none()
+        && resp.auth.is_none()
+        && resp.wrap_info.is_none()
+        && resp.warnings.is_empty()
+        && status.is_none()
+    {
         return StatusCode::NO_CONTENT.into_response();
     }
     let (lease_id, lease_duration, renewable) = match &resp.lease {
@@ -260,7 +267,7 @@ pub fn encode(resp: Response, request_id: &str) -> HttpResponse {
     body.insert("renewable".into(), json!(renewable));
     body.insert("lease_duration".into(), json!(lease_duration));
     body.insert("data".into(), resp.data.map(Value::Object).unwrap_or(Value::Null));
-    body.insert("wrap_info".into(), Value::Null);
+    body.insert("wrap_info".into(), resp.wrap_info.map(|w| json!(w)).unwrap_or(Value::Null));
     body.insert(
         "warnings".into(),
         if resp.warnings.is_empty() {

@@ -52,6 +52,11 @@ pub async fn handle(
         resp
     } else if let Some(resp) = internal::handle(state, acl, op, rel).await? {
         resp
+    } else if let Some(resp) =
+        crate::wrapping::handle(core, state, caller, op, rel, &req.data, req.wrap_ttl.is_some()).await?
+    {
+        // Unwrapped responses keep the shape of the endpoint that produced them.
+        return Ok(resp);
     } else {
         return Err(CoreError::NoRoute(req.path.clone()));
     };

@@ -207,6 +207,11 @@ impl TokenStore {
         Ok((value, entry))
     }
 
+    /// Absolute barrier path of `key` in a token's cubbyhole.
+    pub fn cubbyhole_path(&self, token_id: &str, key: &str) -> String {
+        format!("{}{token_id}/{key}", self.cubbyhole_prefix)
+    }
+
     fn abs(&self, key: &str) -> String {
         format!("{TOKEN_PREFIX}{key}")
     }
