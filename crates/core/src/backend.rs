@@ -66,12 +66,8 @@ impl<'a> BackendRequest<'a> {
     }
 
     /// A string field of the body; `None` when absent, error when of another type.
-    pub fn str_field(&self, name: &str) -> Result<Option<&str>> {
-        match self.data.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(crate::CoreError::bad(format!("field \"{name}\" must be a string"))),
-        }
+    pub fn str_field(&self, name: &str) -> Result<Option<&'a str>> {
+        crate::fields::str_field(self.data, name)
     }
 }
 

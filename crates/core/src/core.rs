@@ -11,7 +11,8 @@ use crate::policy_store::{POLICY_PREFIX, PolicyStore};
 use crate::request::{Operation, Request, Response};
 use crate::seal::{self, SealConfig, UnsealProgress};
 use crate::token::api::{TokenCaller, TtlLimits};
-use crate::token::{NewToken, TokenEntry, TokenStore, store::HMAC_KEY_PATH};
+use crate::token::store::{BATCH_KEY_PATH, HMAC_KEY_PATH};
+use crate::token::{NewToken, TokenEntry, TokenStore};
 use crate::view::{View, to_json};
 use crate::{CoreError, Result};
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -265,7 +266,15 @@ impl Core {
             .by_kind(CUBBYHOLE_KIND)
             .map(|r| r.view.prefix().to_string())
             .unwrap_or_default();
-        let tokens = TokenStore::new(barrier.clone(), hmac_key, cubbyhole_prefix);
+        let batch_key = match barrier.get(BATCH_KEY_PATH).await? {
+            Some(bytes) => Key256::from_slice(bytes.expose())?,
+            None => {
+                let key = Key256::generate();
+                barrier.put(BATCH_KEY_PATH, key.as_bytes()).await?;
+                key
+            }
+        };
+        let tokens = TokenStore::new(barrier.clone(), hmac_key, batch_key, cubbyhole_prefix);
         let policies = PolicyStore::new(View::new(barrier.clone(), POLICY_PREFIX));
         policies.ensure_default().await?;
         let identity = IdentityStore::new(View::new(barrier.clone(), IDENTITY_PREFIX));
@@ -449,6 +458,9 @@ impl Core {
                 crate::token::api::handle(&state.tokens, &caller, limits, op, rel, &req.data).await
             }
             IDENTITY_KIND => state.identity.handle(op, rel, &req.data).await,
+            CUBBYHOLE_KIND if crate::token::batch::is_batch(&entry) => {
+                Err(CoreError::bad("cubbyhole is not available to batch tokens"))
+            }
             _ => {
                 let backend = route
                     .backend

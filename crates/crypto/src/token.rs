@@ -27,9 +27,17 @@ pub fn generate(prefix: &str) -> String {
     token
 }
 
-/// True only for a token with a known prefix, the exact length, base62 characters and a
-/// correct checksum.
+/// True only for a well-formed token: a service token with the exact length, base62
+/// characters and a correct checksum, or a batch token whose checksum verifies.
 pub fn verify(token: &str) -> bool {
+    if let Some(body) = token.strip_prefix(BATCH_TOKEN_PREFIX) {
+        let (signed, checksum) = token.split_at(token.len().saturating_sub(CHECKSUM_CHARS));
+        return body.len() > CHECKSUM_CHARS
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && checksum == encode_checksum(crc32fast::hash(signed.as_bytes()));
+    }
     let Some(prefix) = KNOWN_PREFIXES.iter().find(|p| token.starts_with(**p)) else {
         return false;
     };
@@ -42,6 +50,33 @@ pub fn verify(token: &str) -> bool {
     }
     let (signed, checksum) = token.split_at(token.len() - CHECKSUM_CHARS);
     checksum == encode_checksum(crc32fast::hash(signed.as_bytes()))
+}
+
+/// A batch token: `cfb_`, the payload in unpadded base64url, then the 6-character checksum of
+/// everything before it. Batch tokens carry their own (encrypted) state, so their length varies.
+pub fn encode_batch(payload: &[u8]) -> String {
+    use base64::Engine;
+    let mut token = String::from(BATCH_TOKEN_PREFIX);
+    token.push_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload));
+    let checksum = encode_checksum(crc32fast::hash(token.as_bytes()));
+    token.push_str(&checksum);
+    token
+}
+
+/// The payload of a well-formed batch token (prefix, base64url body, correct checksum).
+pub fn decode_batch(token: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let body = token.strip_prefix(BATCH_TOKEN_PREFIX)?;
+    if body.len() <= CHECKSUM_CHARS {
+        return None;
+    }
+    let (signed, checksum) = token.split_at(token.len() - CHECKSUM_CHARS);
+    if checksum != encode_checksum(crc32fast::hash(signed.as_bytes())) {
+        return None;
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&body[..body.len() - CHECKSUM_CHARS])
+        .ok()
 }
 
 /// `n` characters drawn uniformly from `[0-9A-Za-z]` (rejection sampling: no modulo bias).
@@ -76,6 +111,22 @@ fn encode_checksum(crc: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_tokens_round_trip_and_verify() {
+        let payload = b"\x00\x01sealed bytes\xff";
+        let token = encode_batch(payload);
+        assert!(token.starts_with(BATCH_TOKEN_PREFIX));
+        assert!(verify(&token));
+        assert_eq!(decode_batch(&token).unwrap(), payload);
+        let mut tampered = token.clone().into_bytes();
+        let mid = tampered.len() / 2;
+        tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert!(!verify(&tampered));
+        assert!(decode_batch(&tampered).is_none());
+        assert!(decode_batch("cfb_").is_none());
+    }
 
     #[test]
     fn generated_tokens_verify() {

@@ -2,9 +2,9 @@
 
 use super::is_write;
 use crate::core::Unsealed;
+use crate::fields::string_list;
 use crate::request::{Operation, Response};
 use crate::token::TokenEntry;
-use crate::token::api::string_list;
 use crate::{CoreError, Result};
 use coffer_policy::Acl;
 use secrecy::SecretString;

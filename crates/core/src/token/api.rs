@@ -1,8 +1,9 @@
 //! The `auth/token/` endpoints: create, lookup, renew, revoke, as Vault defines them.
 
-use super::store::{NewToken, TokenEntry, TokenStore};
+use super::create::{Via, create};
+use super::store::{TokenEntry, TokenStore};
 use crate::duration::parse_field;
-use crate::request::{Auth, Operation, Response, ignored_fields_warning};
+use crate::request::{Auth, Operation, Response};
 use crate::time::{now_unix, rfc3339};
 use crate::{CoreError, Result};
 use secrecy::{ExposeSecret, SecretString};
@@ -45,9 +46,12 @@ pub async fn handle(
     use Operation::*;
     let write = matches!(op, Create | Update);
     match (rel, op) {
-        ("create", _) | ("create-orphan", _) if write => {
-            create(store, caller, limits, rel == "create-orphan", data).await
+        ("create", _) if write => create(store, caller, limits, Via::Create, data).await,
+        ("create-orphan", _) if write => create(store, caller, limits, Via::Orphan, data).await,
+        (r, _) if write && r.starts_with("create/") => {
+            create(store, caller, limits, Via::Role(&r["create/".len()..]), data).await
         }
+        (r, _) if r == "roles" || r.starts_with("roles/") => super::roles::handle(store, op, rel, data).await,
         ("lookup-self", Read) | ("lookup-self", Create | Update) => {
             Ok(lookup_response(caller.entry, Some(caller.token.expose_secret())))
         }
@@ -70,11 +74,13 @@ pub async fn handle(
             renew(store, limits, entry, data).await
         }
         ("revoke-self", _) if write => {
+            not_batch(caller.entry)?;
             store.revoke_tree(&caller.entry.id).await?;
             Ok(Response::empty())
         }
         ("revoke", _) if write => {
             if let Some(entry) = store.lookup(&token_field(data)?).await? {
+                not_batch(&entry)?;
                 store.revoke_tree(&entry.id).await?;
             }
             Ok(Response::empty())
@@ -115,6 +121,16 @@ pub fn resolve_ttl(requested: u64, period: u64, explicit_max_ttl: u64, limits: T
     ttl
 }
 
+/// Batch tokens live until they expire or their parent is revoked.
+fn not_batch(entry: &TokenEntry) -> Result<()> {
+    if super::batch::is_batch(entry) {
+        return Err(CoreError::bad(
+            "batch tokens cannot be revoked; they expire or die with their parent",
+        ));
+    }
+    Ok(())
+}
+
 fn bad_token() -> CoreError {
     CoreError::bad("bad token")
 }
@@ -135,201 +151,6 @@ async fn by_accessor(store: &TokenStore, data: &Map<String, Value>) -> Result<Ar
         .lookup_accessor(accessor)
         .await?
         .ok_or_else(|| CoreError::bad("invalid accessor"))
-}
-
-fn bool_field(data: &Map<String, Value>, name: &str) -> Result<Option<bool>> {
-    match data.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(Value::String(s)) => match s.as_str() {
-            "true" | "1" => Ok(Some(true)),
-            "false" | "0" | "" => Ok(Some(false)),
-            _ => Err(CoreError::bad(format!("field \"{name}\" must be a boolean"))),
-        },
-        Some(_) => Err(CoreError::bad(format!("field \"{name}\" must be a boolean"))),
-    }
-}
-
-fn u64_field(data: &Map<String, Value>, name: &str) -> Result<Option<u64>> {
-    match data.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| CoreError::bad(format!("field \"{name}\" must be a non-negative integer"))),
-        Some(Value::String(s)) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| CoreError::bad(format!("field \"{name}\" must be a non-negative integer"))),
-        Some(_) => Err(CoreError::bad(format!(
-            "field \"{name}\" must be a non-negative integer"
-        ))),
-    }
-}
-
-/// A list of strings given as a JSON array or a comma-separated string.
-pub fn string_list(data: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>> {
-    let err = || CoreError::bad(format!("field \"{name}\" must be a list of strings"));
-    match data.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(
-            s.split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
-        )),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(|s| s.trim().to_string()).ok_or_else(err))
-            .collect::<Result<Vec<_>>>()
-            .map(Some),
-        Some(_) => Err(err()),
-    }
-}
-
-const CREATE_FIELDS: &[&str] = &[
-    "id",
-    "policies",
-    "meta",
-    "no_parent",
-    "no_default_policy",
-    "renewable",
-    "ttl",
-    "lease",
-    "type",
-    "explicit_max_ttl",
-    "display_name",
-    "num_uses",
-    "period",
-    "entity_alias",
-    "role_name",
-];
-
-async fn create(
-    store: &TokenStore,
-    caller: &TokenCaller<'_>,
-    limits: TtlLimits,
-    orphan_path: bool,
-    data: &Map<String, Value>,
-) -> Result<Response> {
-    let parent = caller.entry;
-    let parent_root = parent.is_root();
-    let no_parent = bool_field(data, "no_parent")?.unwrap_or(false) || orphan_path;
-    if no_parent && !orphan_path && !(parent_root || caller.sudo) {
-        return Err(CoreError::bad(
-            "root or sudo privileges required to create orphan token",
-        ));
-    }
-    if let Some(t) = data.get("type").and_then(Value::as_str)
-        && t != "service"
-        && t != "default"
-    {
-        return Err(CoreError::bad(format!(
-            "unsupported token type \"{t}\"; only service tokens are supported"
-        )));
-    }
-    let custom_id = match data.get("id") {
-        Some(Value::String(id)) if !id.is_empty() => {
-            if !parent_root {
-                return Err(CoreError::bad("root or sudo privileges required to specify token id"));
-            }
-            if id.contains('.') && !id.starts_with("hvs.") {
-                return Err(CoreError::bad(
-                    "token IDs can not contain a '.' unless they start with hvs.",
-                ));
-            }
-            Some(SecretString::from(id.clone()))
-        }
-        _ => None,
-    };
-    let mut policies = match string_list(data, "policies")? {
-        Some(p) if !p.is_empty() => p.into_iter().map(|p| p.to_lowercase()).collect::<Vec<_>>(),
-        _ => parent
-            .policies
-            .iter()
-            .filter(|p| *p != "root" || parent_root)
-            .cloned()
-            .collect(),
-    };
-    if policies.iter().any(|p| p == "root") {
-        // A root token carries only `root` (Vault's sanitising rule).
-        policies = vec!["root".to_string()];
-    } else if !bool_field(data, "no_default_policy")?.unwrap_or(false) && !policies.iter().any(|p| p == "default") {
-        policies.push("default".into());
-    } else if bool_field(data, "no_default_policy")?.unwrap_or(false) {
-        policies.retain(|p| p != "default");
-    }
-    if !parent_root
-        && let Some(extra) = policies
-            .iter()
-            .find(|p| *p != "default" && !parent.policies.contains(p))
-    {
-        return Err(CoreError::bad(format!(
-            "child policies must be subset of parent; policy \"{extra}\" is not held by the calling token"
-        )));
-    }
-    let is_root_token = policies.iter().any(|p| p == "root");
-    let period = parse_field(data, "period")?.unwrap_or(0);
-    let explicit_max_ttl = parse_field(data, "explicit_max_ttl")?.unwrap_or(0);
-    let requested_ttl = match parse_field(data, "ttl")? {
-        Some(t) => Some(t),
-        None => parse_field(data, "lease")?,
-    };
-    let mut ttl = resolve_ttl(
-        requested_ttl.unwrap_or(0),
-        period,
-        explicit_max_ttl,
-        limits,
-        is_root_token,
-    );
-    // A child never outlives its parent (unless it is an orphan).
-    if !no_parent && parent.expire_time != 0 {
-        let left = parent.remaining_ttl(now_unix());
-        if ttl == 0 || ttl > left {
-            ttl = left;
-        }
-    }
-    let display_name = match data.get("display_name").and_then(Value::as_str) {
-        Some(n) if !n.is_empty() => format!("token-{}", n.trim_start_matches("token-")),
-        _ => "token".to_string(),
-    };
-    let meta = match data.get("meta") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) if m.values().all(Value::is_string) => m.clone(),
-        Some(_) => return Err(CoreError::bad("field \"meta\" must be a map of strings")),
-    };
-    let (value, entry) = store
-        .create(NewToken {
-            value: custom_id,
-            parent: if no_parent { String::new() } else { parent.id.clone() },
-            policies,
-            meta,
-            display_name,
-            num_uses: u64_field(data, "num_uses")?.unwrap_or(0),
-            ttl,
-            explicit_max_ttl,
-            period,
-            renewable: bool_field(data, "renewable")?.unwrap_or(true),
-            path: if orphan_path {
-                "auth/token/create-orphan"
-            } else {
-                "auth/token/create"
-            }
-            .into(),
-            entity_id: if no_parent {
-                String::new()
-            } else {
-                parent.entity_id.clone()
-            },
-            bound_cidrs: Vec::new(),
-        })
-        .await?;
-    let warnings = ignored_fields_warning(data, CREATE_FIELDS).into_iter().collect();
-    Ok(Response {
-        auth: Some(auth_for(&entry, value.expose_secret(), entry.creation_ttl)),
-        warnings,
-        ..Default::default()
-    })
 }
 
 /// The `auth` block describing a token that was just granted `ttl` seconds (0 = no expiry).
@@ -387,6 +208,9 @@ async fn renew(
     entry: Arc<TokenEntry>,
     data: &Map<String, Value>,
 ) -> Result<Response> {
+    if super::batch::is_batch(&entry) {
+        return Err(CoreError::bad("batch tokens cannot be renewed"));
+    }
     if entry.expire_time == 0 {
         return Ok(Response {
             auth: Some(auth_for(&entry, "", 0)),

@@ -16,6 +16,8 @@ use std::sync::Arc;
 pub const TOKEN_PREFIX: &str = "sys/token/";
 /// Barrier path of the HMAC key used to derive token ids.
 pub const HMAC_KEY_PATH: &str = "core/token-hmac-key";
+/// Barrier path of the key that seals batch tokens.
+pub const BATCH_KEY_PATH: &str = "core/batch-token-key";
 
 /// A persisted token. Holds the token's HMAC id, never its value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -118,6 +120,8 @@ pub struct TokenStore {
     view: View,
     barrier: Arc<Barrier>,
     hmac_key: coffer_crypto::SecretBytes,
+    /// Seals batch tokens, which carry their own state instead of being stored.
+    pub(super) batch_key: coffer_crypto::Key256,
     cache: DashMap<String, Arc<TokenEntry>>,
     /// Absolute storage prefix of the cubbyhole mount, whose `<token id>/` subtree dies with
     /// the token.
@@ -139,11 +143,17 @@ fn parent_key(parent: &str, child: &str) -> String {
 
 impl TokenStore {
     /// Opens the store; `hmac_key` is the per-cluster key from `core/token-hmac-key`.
-    pub fn new(barrier: Arc<Barrier>, hmac_key: coffer_crypto::SecretBytes, cubbyhole_prefix: String) -> Self {
+    pub fn new(
+        barrier: Arc<Barrier>,
+        hmac_key: coffer_crypto::SecretBytes,
+        batch_key: coffer_crypto::Key256,
+        cubbyhole_prefix: String,
+    ) -> Self {
         TokenStore {
             view: View::new(barrier.clone(), TOKEN_PREFIX),
             barrier,
             hmac_key,
+            batch_key,
             cache: DashMap::new(),
             cubbyhole_prefix,
         }
@@ -207,6 +217,11 @@ impl TokenStore {
         Ok((value, entry))
     }
 
+    /// The store's own view (`sys/token/`), also holding token roles.
+    pub(crate) fn view(&self) -> &View {
+        &self.view
+    }
+
     /// Absolute barrier path of `key` in a token's cubbyhole.
     pub fn cubbyhole_path(&self, token_id: &str, key: &str) -> String {
         format!("{}{token_id}/{key}", self.cubbyhole_prefix)
@@ -241,6 +256,9 @@ impl TokenStore {
 
     /// Entry for a token value.
     pub async fn lookup(&self, token: &SecretString) -> Result<Option<Arc<TokenEntry>>> {
+        if token.expose_secret().starts_with(tokfmt::BATCH_TOKEN_PREFIX) {
+            return self.open_batch(token.expose_secret()).await;
+        }
         self.get_by_id(&self.id_of(token.expose_secret())).await
     }
 
