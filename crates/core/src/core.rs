@@ -4,6 +4,7 @@
 use crate::backend::{BackendRequest, Caller, MountContext, Registry};
 use crate::barrier::{Barrier, BarrierOp};
 use crate::identity::{IDENTITY_PREFIX, IdentityStore};
+use crate::mfa::{MFA_PREFIX, MfaStore};
 use crate::mounts::{
     CUBBYHOLE_KIND, IDENTITY_KIND, MOUNT_TABLE_PATH, MountEntry, MountTable, Route, SYSTEM_KIND, TOKEN_KIND,
 };
@@ -50,6 +51,7 @@ pub struct Unsealed {
     pub(crate) tokens: TokenStore,
     pub(crate) policies: PolicyStore,
     pub(crate) identity: IdentityStore,
+    pub(crate) mfa: MfaStore,
 }
 
 pub(crate) struct Inner {
@@ -278,12 +280,14 @@ impl Core {
         let policies = PolicyStore::new(View::new(barrier.clone(), POLICY_PREFIX));
         policies.ensure_default().await?;
         let identity = IdentityStore::new(View::new(barrier.clone(), IDENTITY_PREFIX));
+        let mfa = MfaStore::new(View::new(barrier.clone(), MFA_PREFIX));
         Ok(Unsealed {
             root_key,
             mounts: ArcSwap::from_pointee(mounts),
             tokens,
             policies,
             identity,
+            mfa,
         })
     }
 
@@ -457,6 +461,7 @@ impl Core {
                 let limits = self.token_limits(&route.entry);
                 crate::token::api::handle(&state.tokens, &caller, limits, op, rel, &req.data).await
             }
+            IDENTITY_KIND if rel.starts_with("mfa/") => state.mfa.handle(op, rel, &req.data, &entry.entity_id).await,
             IDENTITY_KIND => state.identity.handle(op, rel, &req.data).await,
             CUBBYHOLE_KIND if crate::token::batch::is_batch(&entry) => {
                 Err(CoreError::bad("cubbyhole is not available to batch tokens"))

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fields;
 pub mod identity;
 mod login;
+pub mod mfa;
 pub mod mounts;
 pub mod policy_store;
 pub mod request;

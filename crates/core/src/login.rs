@@ -1,11 +1,14 @@
 //! Completing a login: an auth method's response names the principal and its policies; the
-//! core mints the token (and, for identity, links the alias to an entity).
+//! core links the alias to an identity entity, asks for a second factor where login MFA is
+//! enforced, and mints the token.
 
 use crate::core::{Core, Unsealed};
-use crate::mounts::Route;
+use crate::mfa::MfaStore;
+use crate::mounts::{MountEntry, Route};
 use crate::request::{Auth, Request, Response};
 use crate::token::NewToken;
-use crate::token::api::{auth_for, resolve_ttl};
+use crate::token::api::{TtlLimits, auth_for, resolve_ttl};
+use serde_json::{Map, Value};
 use crate::{CoreError, Result};
 use secrecy::ExposeSecret;
 
@@ -24,6 +27,37 @@ pub(crate) async fn complete(
         return Err(CoreError::Internal("a non-auth mount returned a login".into()));
     }
     crate::cidr::parse_all(&auth.bound_cidrs).map_err(CoreError::Internal)?;
+    let entity_id = match &auth.alias {
+        Some(alias) => state.identity.entity_for_login(&route.entry.accessor, &route.entry.kind, alias).await?,
+        None => String::new(),
+    };
+    let constraints = state.mfa.constraints_for(&route.entry, &entity_id, &[]).await?;
+    if !constraints.is_empty() {
+        let pending = MfaStore::pending(auth, route.entry.clone(), req.path.clone(), entity_id, constraints);
+        resp.auth = Some(state.mfa.require(pending).await?);
+        return Ok(resp);
+    }
+    resp.auth = Some(mint(core, state, &route.entry, auth, entity_id, &req.path).await?);
+    Ok(resp)
+}
+
+/// `sys/mfa/validate`: checks the passcodes of a parked login and mints its token.
+pub(crate) async fn validate_mfa(core: &Core, data: &Map<String, Value>) -> Result<Response> {
+    let state = core.unsealed()?;
+    let pending = state.mfa.validate(data).await?;
+    let auth = mint(core, &state, &pending.mount, pending.auth, pending.entity_id, &pending.path).await?;
+    Ok(Response { auth: Some(auth), ..Default::default() })
+}
+
+/// Mints the token of a completed login.
+async fn mint(
+    core: &Core,
+    state: &Unsealed,
+    mount: &MountEntry,
+    auth: Auth,
+    entity_id: String,
+    path: &str,
+) -> Result<Auth> {
     let mut policies: Vec<String> = auth.policies.iter().map(|p| p.trim().to_lowercase()).collect();
     if policies.iter().any(|p| p == "root") {
         return Err(CoreError::bad("auth methods cannot grant the root policy"));
@@ -31,56 +65,32 @@ pub(crate) async fn complete(
     if !auth.no_default_policy && !policies.iter().any(|p| p == "default") {
         policies.push("default".into());
     }
-    let limits = core.token_limits(&route.entry);
-    let limits = crate::token::api::TtlLimits {
+    let limits = core.token_limits(mount);
+    let limits = TtlLimits {
         default_ttl: limits.default_ttl,
-        max_ttl: if auth.max_ttl > 0 {
-            auth.max_ttl.min(limits.max_ttl)
-        } else {
-            limits.max_ttl
-        },
+        max_ttl: if auth.max_ttl > 0 { auth.max_ttl.min(limits.max_ttl) } else { limits.max_ttl },
     };
     let ttl = resolve_ttl(auth.ttl, auth.period, auth.explicit_max_ttl, limits, false);
     let alias_name = auth.alias.as_ref().map(|a| a.name.clone()).unwrap_or_default();
-    let mount_name = route
-        .entry
-        .path
-        .trim_start_matches("auth/")
-        .trim_end_matches('/')
-        .replace('/', "-");
-    let display_name = if alias_name.is_empty() {
-        mount_name.clone()
-    } else {
-        format!("{mount_name}-{alias_name}")
-    };
-    let entity_id = match &auth.alias {
-        Some(alias) => {
-            state
-                .identity
-                .entity_for_login(&route.entry.accessor, &route.entry.kind, alias)
-                .await?
-        }
-        None => String::new(),
-    };
-    let meta = auth.metadata.clone().unwrap_or_default();
+    let mount_name = mount.path.trim_start_matches("auth/").trim_end_matches('/').replace('/', "-");
+    let display_name =
+        if alias_name.is_empty() { mount_name.clone() } else { format!("{mount_name}-{alias_name}") };
     let (token, entry) = state
         .tokens
         .create(NewToken {
             policies,
-            meta,
+            meta: auth.metadata.clone().unwrap_or_default(),
             display_name,
             num_uses: auth.num_uses,
             ttl,
             explicit_max_ttl: auth.explicit_max_ttl,
             period: auth.period,
             renewable: true,
-            path: req.path.clone(),
+            path: path.to_string(),
             entity_id,
             bound_cidrs: auth.bound_cidrs.clone(),
             ..Default::default()
         })
         .await?;
-    let out: Auth = auth_for(&entry, token.expose_secret(), ttl);
-    resp.auth = Some(out);
-    Ok(resp)
+    Ok(auth_for(&entry, token.expose_secret(), ttl))
 }

@@ -5,10 +5,12 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
+use axum_server::tls::TlsInfo;
 use coffer_core::{Core, CoreError, Operation, Request, Response};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -142,12 +144,15 @@ fn token_of(headers: &HeaderMap) -> Option<SecretString> {
 pub async fn handle(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> HttpResponse {
-    match serve(app, peer, method, uri, headers, body).await {
+    let (parts, body) = request.into_parts();
+    let client_certs = parts
+        .extensions
+        .get::<Arc<TlsInfo>>()
+        .map(|info| info.peer_certificates.clone())
+        .unwrap_or_default();
+    match serve(app, peer, client_certs, parts.method, parts.uri, parts.headers, body).await {
         Ok(resp) => resp,
         Err(err) => err.into_response(),
     }
@@ -156,6 +161,7 @@ pub async fn handle(
 async fn serve(
     app: AppState,
     peer: SocketAddr,
+    client_certs: Vec<Vec<u8>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -213,13 +219,19 @@ async fn serve(
         None => None,
         Some(v) => match coffer_core::duration::parse(v) {
             Some(secs) if secs > 0 => Some(std::time::Duration::from_secs(secs)),
-            _ => return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("invalid X-Vault-Wrap-TTL \"{v}\""))),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid X-Vault-Wrap-TTL \"{v}\""),
+                ));
+            }
         },
     };
     let mut req = Request::new(op, path);
     req.data = data;
     req.token = token_of(&headers);
     req.client_addr = Some(peer.ip());
+    req.client_certs = client_certs;
     req.wrap_ttl = wrap_ttl;
     let request_id = req.id.clone();
     let is_head = method == Method::HEAD;
@@ -267,7 +279,10 @@ pub fn encode(resp: Response, request_id: &str) -> HttpResponse {
     body.insert("renewable".into(), json!(renewable));
     body.insert("lease_duration".into(), json!(lease_duration));
     body.insert("data".into(), resp.data.map(Value::Object).unwrap_or(Value::Null));
-    body.insert("wrap_info".into(), resp.wrap_info.map(|w| json!(w)).unwrap_or(Value::Null));
+    body.insert(
+        "wrap_info".into(),
+        resp.wrap_info.map(|w| json!(w)).unwrap_or(Value::Null),
+    );
     body.insert(
         "warnings".into(),
         if resp.warnings.is_empty() {

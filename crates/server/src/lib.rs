@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod http;
+pub mod tls;
 
 use anyhow::Context;
 use coffer_core::{Core, CoreConfig, Registry};
@@ -143,9 +144,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     tracing::info!(address = %settings.listen, tls = settings.tls.is_some(), "listening");
     match &settings.tls {
         Some((cert, key)) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .with_context(|| format!("cannot load TLS certificate {} / key {}", cert.display(), key.display()))?;
+            let tls = tls::server_config(cert, key)?;
             axum_server::bind_rustls(settings.listen, tls)
                 .handle(handle)
                 .serve(app)

@@ -31,6 +31,9 @@ pub async fn handle_unauthenticated(core: &Core, req: &Request) -> Result<Option
     let Some(rel) = req.path.strip_prefix("sys/") else {
         return Ok(None);
     };
+    if rel == "mfa/validate" && super::sys::is_write(req.operation) {
+        return crate::login::validate_mfa(core, &req.data).await.map(Some);
+    }
     seal_api::handle_unauthenticated(core, rel, req).await
 }
 
