@@ -20,9 +20,14 @@ async fn wrapped_read(s: &CofferServer, path: &str, ttl: &str) -> Value {
 #[tokio::test]
 async fn wrapped_secret_unwraps_once() {
     let s = CofferServer::start_dev().await;
-    s.root_req("POST", "secret/data/app", Some(json!({"data": {"pw": "hunter2"}}))).await;
+    s.root_req("POST", "secret/data/app", Some(json!({"data": {"pw": "hunter2"}})))
+        .await;
     let body = wrapped_read(&s, "secret/data/app", "60s").await;
-    assert_eq!(body["data"], Value::Null, "the secret is not in a wrapped response: {body}");
+    assert_eq!(
+        body["data"],
+        Value::Null,
+        "the secret is not in a wrapped response: {body}"
+    );
     let info = &body["wrap_info"];
     assert_eq!(info["ttl"], 60);
     assert_eq!(info["creation_path"], "secret/data/app");
@@ -30,7 +35,12 @@ async fn wrapped_secret_unwraps_once() {
     assert!(wrapping_token.starts_with("cfs_"));
 
     let (status, looked) = s
-        .request("POST", "sys/wrapping/lookup", Some(&s.root()), Some(json!({"token": wrapping_token})))
+        .request(
+            "POST",
+            "sys/wrapping/lookup",
+            Some(&s.root()),
+            Some(json!({"token": wrapping_token})),
+        )
         .await;
     assert_eq!(status, 200, "{looked}");
     assert_eq!(looked["data"]["creation_path"], "secret/data/app");
@@ -40,16 +50,28 @@ async fn wrapped_secret_unwraps_once() {
     let (status, _) = s.request("GET", "secret/data/app", Some(&wrapping_token), None).await;
     assert_eq!(status, 403);
 
-    let (status, unwrapped) = s.request("POST", "sys/wrapping/unwrap", Some(&wrapping_token), None).await;
+    let (status, unwrapped) = s
+        .request("POST", "sys/wrapping/unwrap", Some(&wrapping_token), None)
+        .await;
     assert_eq!(status, 200, "{unwrapped}");
     assert_eq!(unwrapped["data"]["data"]["pw"], "hunter2");
     assert_eq!(unwrapped["mount_type"], "kv");
-    assert!(unwrapped.get("metadata").is_none(), "no sys/ top-level copy: {unwrapped}");
+    assert!(
+        unwrapped.get("metadata").is_none(),
+        "no sys/ top-level copy: {unwrapped}"
+    );
 
-    let (status, again) = s.request("POST", "sys/wrapping/unwrap", Some(&wrapping_token), None).await;
+    let (status, again) = s
+        .request("POST", "sys/wrapping/unwrap", Some(&wrapping_token), None)
+        .await;
     assert_eq!(status, 403, "a second unwrap fails: {again}");
     let (status, again) = s
-        .request("POST", "sys/wrapping/unwrap", Some(&s.root()), Some(json!({"token": wrapping_token})))
+        .request(
+            "POST",
+            "sys/wrapping/unwrap",
+            Some(&s.root()),
+            Some(json!({"token": wrapping_token})),
+        )
         .await;
     assert_eq!(status, 400, "{again}");
     assert!(errors(&again)[0].contains("wrapping token is not valid"), "{again}");
@@ -75,17 +97,32 @@ async fn token_creation_can_be_wrapped_and_rewrapped() {
     let first = body["wrap_info"]["token"].as_str().unwrap().to_string();
 
     let (status, rewrapped) = s
-        .request("POST", "sys/wrapping/rewrap", Some(&s.root()), Some(json!({"token": first})))
+        .request(
+            "POST",
+            "sys/wrapping/rewrap",
+            Some(&s.root()),
+            Some(json!({"token": first})),
+        )
         .await;
     assert_eq!(status, 200, "{rewrapped}");
     let second = rewrapped["wrap_info"]["token"].as_str().unwrap().to_string();
     assert_ne!(first, second);
     let (status, _) = s
-        .request("POST", "sys/wrapping/unwrap", Some(&s.root()), Some(json!({"token": first})))
+        .request(
+            "POST",
+            "sys/wrapping/unwrap",
+            Some(&s.root()),
+            Some(json!({"token": first})),
+        )
         .await;
     assert_eq!(status, 400, "the old wrapping token died with the rewrap");
     let (status, unwrapped) = s
-        .request("POST", "sys/wrapping/unwrap", Some(&s.root()), Some(json!({"token": second})))
+        .request(
+            "POST",
+            "sys/wrapping/unwrap",
+            Some(&s.root()),
+            Some(json!({"token": second})),
+        )
         .await;
     assert_eq!(status, 200, "{unwrapped}");
     assert_eq!(unwrapped["auth"]["accessor"], accessor);
@@ -110,7 +147,9 @@ async fn wrap_arbitrary_data_and_expiry() {
     assert_eq!(status, 200, "{body}");
     let token = body["wrap_info"]["token"].as_str().unwrap().to_string();
     // Without a wrap TTL, sys/wrapping/wrap refuses.
-    let (status, _) = s.request("POST", "sys/wrapping/wrap", Some(&s.root()), Some(json!({"a": "b"}))).await;
+    let (status, _) = s
+        .request("POST", "sys/wrapping/wrap", Some(&s.root()), Some(json!({"a": "b"})))
+        .await;
     assert_eq!(status, 400);
     // An expired wrapping token cannot be unwrapped.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;

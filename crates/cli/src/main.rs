@@ -4,8 +4,9 @@
 mod args;
 mod commands;
 mod format;
+mod token_helper;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -23,6 +24,9 @@ Environment:
   COFFER_TOKEN / VAULT_TOKEN      token; else ~/.coffer-token, then ~/.vault-token
   COFFER_FORMAT / VAULT_FORMAT    table or json
   COFFER_CACERT / VAULT_CACERT    CA certificate (PEM) to trust
+  COFFER_CLIENT_CERT / VAULT_CLIENT_CERT, COFFER_CLIENT_KEY / VAULT_CLIENT_KEY
+                                  client certificate and key (PEM) for mutual TLS
+  COFFER_WRAP_TTL / VAULT_WRAP_TTL   ask for every response wrapped with this TTL
   COFFER_SKIP_VERIFY / VAULT_SKIP_VERIFY   do not verify TLS certificates
 
 Exit codes:
@@ -56,6 +60,15 @@ struct GlobalOpts {
     /// Do not verify the server's TLS certificate (insecure)
     #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     tls_skip_verify: Option<bool>,
+    /// PEM client certificate for mutual TLS [env: COFFER_CLIENT_CERT, VAULT_CLIENT_CERT]
+    #[arg(long = "client-cert", global = true, value_name = "FILE")]
+    client_cert: Option<PathBuf>,
+    /// PEM private key of -client-cert [env: COFFER_CLIENT_KEY, VAULT_CLIENT_KEY]
+    #[arg(long = "client-key", global = true, value_name = "FILE")]
+    client_key: Option<PathBuf>,
+    /// Ask the server to wrap the response with this TTL [env: COFFER_WRAP_TTL, VAULT_WRAP_TTL]
+    #[arg(long = "wrap-ttl", global = true, value_name = "DURATION")]
+    wrap_ttl: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +100,16 @@ enum Command {
     /// Manage secrets engines.
     #[command(subcommand)]
     Secrets(commands::secrets::SecretsCommand),
+    /// Authenticate and store the token: `login [-method=userpass] [TOKEN | K=V…]`.
+    Login(commands::login::LoginArgs),
+    /// Manage auth methods.
+    #[command(subcommand)]
+    Auth(commands::auth::AuthCommand),
+    /// Look up, renew and revoke leases.
+    #[command(subcommand)]
+    Lease(commands::lease::LeaseCommand),
+    /// Unwrap a response-wrapped secret: `unwrap [TOKEN]`.
+    Unwrap(commands::lease::UnwrapArgs),
 }
 
 /// First set, non-empty variable among `names`.
@@ -98,20 +121,17 @@ fn first_env(env: &dyn Fn(&str) -> Option<String>, names: &[&str]) -> Option<Str
         .find(|v| !v.is_empty())
 }
 
-/// The token: `COFFER_TOKEN`, `VAULT_TOKEN`, then `~/.coffer-token`, then `~/.vault-token`.
-fn resolve_token(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Option<String> {
-    first_env(env, &["COFFER_TOKEN", "VAULT_TOKEN"]).or_else(|| {
-        let home = home?;
-        [".coffer-token", ".vault-token"].iter().find_map(|f| {
-            let t = std::fs::read_to_string(home.join(f)).ok()?;
-            let t = t.trim().to_string();
-            (!t.is_empty()).then_some(t)
-        })
-    })
-}
-
 fn parse_bool(s: &str) -> bool {
     matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "t" | "yes")
+}
+
+/// A `-wrap-ttl` value as the whole seconds sent in `X-Vault-Wrap-TTL`.
+fn wrap_ttl_secs(ttl: &str) -> Result<String, CliError> {
+    let secs = args::parse_duration_secs(ttl).map_err(|e| CliError::usage(format!("-wrap-ttl: {e}")))?;
+    if secs == 0 {
+        return Err(CliError::usage("-wrap-ttl must be at least one second"));
+    }
+    Ok(secs.to_string())
 }
 
 /// Builds the command context from flags and environment.
@@ -134,8 +154,8 @@ fn context(g: &GlobalOpts) -> Result<Ctx, CliError> {
         .clone()
         .or_else(|| first_env(&env, &["COFFER_ADDR", "VAULT_ADDR"]))
         .unwrap_or_else(|| "http://127.0.0.1:8200".to_string());
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let token = resolve_token(&env, home.as_deref()).map(SecretString::from);
+    let home = token_helper::home_dir();
+    let token = token_helper::resolve_token(&env, home.as_deref()).map(SecretString::from);
     let mut config = ClientConfig::new(address, token);
     config.ca_cert = g
         .ca_cert
@@ -144,12 +164,28 @@ fn context(g: &GlobalOpts) -> Result<Ctx, CliError> {
     config.tls_skip_verify = g.tls_skip_verify.unwrap_or_else(|| {
         first_env(&env, &["COFFER_SKIP_VERIFY", "VAULT_SKIP_VERIFY"]).is_some_and(|v| parse_bool(&v))
     });
+    config.client_cert = g
+        .client_cert
+        .clone()
+        .or_else(|| first_env(&env, &["COFFER_CLIENT_CERT", "VAULT_CLIENT_CERT"]).map(PathBuf::from));
+    config.client_key = g
+        .client_key
+        .clone()
+        .or_else(|| first_env(&env, &["COFFER_CLIENT_KEY", "VAULT_CLIENT_KEY"]).map(PathBuf::from));
+    config.wrap_ttl = match g
+        .wrap_ttl
+        .clone()
+        .or_else(|| first_env(&env, &["COFFER_WRAP_TTL", "VAULT_WRAP_TTL"]))
+    {
+        None => None,
+        Some(ttl) => Some(wrap_ttl_secs(&ttl)?),
+    };
     let client = Client::from_config(config).map_err(|e| CliError::usage(e.to_string()))?;
     Ok(Ctx { client, format })
 }
 
 async fn run(cli: Cli) -> u8 {
-    use commands::{generic, kv, operator, policy, secrets, token};
+    use commands::{auth, generic, kv, lease, login, operator, policy, secrets, token};
     if let Command::Server(args) = cli.command {
         return match coffer_server::run(args).await {
             Ok(()) => 0,
@@ -178,6 +214,10 @@ async fn run(cli: Cli) -> u8 {
         Command::Token(c) => token::run(&ctx, c).await,
         Command::Policy(c) => policy::run(&ctx, c).await,
         Command::Secrets(c) => secrets::run(&ctx, c).await,
+        Command::Login(a) => login::run(&ctx, a).await,
+        Command::Auth(c) => auth::run(&ctx, c).await,
+        Command::Lease(c) => lease::run(&ctx, c).await,
+        Command::Unwrap(a) => lease::unwrap(&ctx, a).await,
     };
     match result {
         Ok(code) => code,
@@ -233,17 +273,25 @@ mod tests {
     }
 
     #[test]
-    fn token_comes_from_env_then_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let none = |_: &str| None;
-        assert_eq!(resolve_token(&none, Some(dir.path())), None);
-        std::fs::write(dir.path().join(".vault-token"), "s.vault\n").unwrap();
-        assert_eq!(resolve_token(&none, Some(dir.path())).as_deref(), Some("s.vault"));
-        std::fs::write(dir.path().join(".coffer-token"), "s.coffer\n").unwrap();
-        assert_eq!(resolve_token(&none, Some(dir.path())).as_deref(), Some("s.coffer"));
-        let vault_env = |n: &str| (n == "VAULT_TOKEN").then(|| "s.env".to_string());
-        assert_eq!(resolve_token(&vault_env, Some(dir.path())).as_deref(), Some("s.env"));
-        let both = |n: &str| Some(format!("s.{n}"));
-        assert_eq!(resolve_token(&both, None).as_deref(), Some("s.COFFER_TOKEN"));
+    fn wrap_ttl_and_client_cert_flags() {
+        let argv = [
+            "coffer",
+            "-wrap-ttl=5m",
+            "read",
+            "-client-cert=/c.pem",
+            "-client-key=/k.pem",
+            "sys/mounts",
+        ];
+        let cli = Cli::try_parse_from(args::rewrite_single_dash(argv.iter().map(std::ffi::OsString::from))).unwrap();
+        assert_eq!(cli.global.wrap_ttl.as_deref(), Some("5m"));
+        assert_eq!(cli.global.client_cert, Some(PathBuf::from("/c.pem")));
+        assert_eq!(cli.global.client_key, Some(PathBuf::from("/k.pem")));
+        assert_eq!(wrap_ttl_secs("5m").unwrap(), "300");
+        assert_eq!(wrap_ttl_secs("90").unwrap(), "90");
+        assert!(wrap_ttl_secs("0s").is_err());
+        assert!(wrap_ttl_secs("soon").is_err());
+        let argv = ["coffer", "login", "-method=approle", "role_id=r", "secret_id=s"];
+        let cli = Cli::try_parse_from(args::rewrite_single_dash(argv.iter().map(std::ffi::OsString::from))).unwrap();
+        assert!(matches!(cli.command, Command::Login(_)));
     }
 }

@@ -27,7 +27,8 @@ fn help_lists_commands_and_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
     for cmd in [
-        "server", "status", "operator", "kv", "read", "write", "token", "policy", "secrets",
+        "server", "status", "operator", "kv", "read", "write", "token", "policy", "secrets", "login", "auth", "lease",
+        "unwrap",
     ] {
         assert!(stdout.contains(cmd), "missing {cmd} in help:\n{stdout}");
     }

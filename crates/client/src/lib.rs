@@ -8,6 +8,7 @@
 mod error;
 mod secret;
 pub mod sys;
+mod tls;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -32,6 +33,12 @@ pub struct ClientConfig {
     pub ca_cert: Option<PathBuf>,
     /// Do not verify the server's certificate (testing only).
     pub tls_skip_verify: bool,
+    /// PEM file with the client certificate for mutual TLS (with `client_key`).
+    pub client_cert: Option<PathBuf>,
+    /// PEM file with the private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
+    /// Response-wrapping TTL sent as `X-Vault-Wrap-TTL` on every request (e.g. `300`, `5m`).
+    pub wrap_ttl: Option<String>,
     /// Whole-request timeout.
     pub timeout: Duration,
 }
@@ -44,6 +51,9 @@ impl ClientConfig {
             token,
             ca_cert: None,
             tls_skip_verify: false,
+            client_cert: None,
+            client_key: None,
+            wrap_ttl: None,
             timeout: Duration::from_secs(60),
         }
     }
@@ -56,6 +66,7 @@ pub struct Client {
     base: Url,
     address: String,
     token: Option<SecretString>,
+    wrap_ttl: Option<HeaderValue>,
 }
 
 impl fmt::Debug for Client {
@@ -63,8 +74,22 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("address", &self.address)
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("wrap_ttl", &self.wrap_ttl)
             .finish_non_exhaustive()
     }
+}
+
+/// Checks a wrap TTL (digits, optionally with Go duration units) and makes it a header value.
+fn wrap_ttl_header(ttl: &str) -> Result<HeaderValue, ClientError> {
+    let ttl = ttl.trim();
+    let ok = !ttl.is_empty()
+        && ttl.starts_with(|c: char| c.is_ascii_digit())
+        && ttl.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    let bad = || ClientError::Config(format!("invalid wrap TTL {ttl:?}: use seconds or units like 30s, 5m"));
+    if !ok {
+        return Err(bad());
+    }
+    HeaderValue::from_str(ttl).map_err(|_| bad())
 }
 
 /// The request body, if any.
@@ -95,17 +120,16 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::limited(5));
         if let Some(path) = &config.ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|e| ClientError::Config(format!("cannot read CA certificate {}: {e}", path.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ClientError::Config(format!("invalid CA certificate {}: {e}", path.display())))?;
-            if certs.is_empty() {
-                return Err(ClientError::Config(format!(
-                    "no certificate found in {}",
-                    path.display()
-                )));
+            builder = builder.tls_certs_only(tls::ca_certs(path)?);
+        }
+        match (&config.client_cert, &config.client_key) {
+            (Some(cert), Some(key)) => builder = builder.identity(tls::identity(cert, key)?),
+            (None, None) => {}
+            _ => {
+                return Err(ClientError::Config(
+                    "a client certificate needs both a certificate and a key file".into(),
+                ));
             }
-            builder = builder.tls_certs_only(certs);
         }
         if config.tls_skip_verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
@@ -113,11 +137,13 @@ impl Client {
         let http = builder
             .build()
             .map_err(|e| ClientError::Config(format!("cannot build HTTP client: {e}")))?;
+        let wrap_ttl = config.wrap_ttl.as_deref().map(wrap_ttl_header).transpose()?;
         Ok(Client {
             http,
             base,
             address,
             token: config.token,
+            wrap_ttl,
         })
     }
 
@@ -134,6 +160,17 @@ impl Client {
     /// Replaces the token used for later requests.
     pub fn set_token(&mut self, token: Option<SecretString>) {
         self.token = token;
+    }
+
+    /// Sets (or, with `None`, clears) the response-wrapping TTL sent as `X-Vault-Wrap-TTL`.
+    pub fn set_wrap_ttl(&mut self, ttl: Option<&str>) -> Result<(), ClientError> {
+        self.wrap_ttl = ttl.map(wrap_ttl_header).transpose()?;
+        Ok(())
+    }
+
+    /// Whether responses are requested wrapped.
+    pub fn wraps(&self) -> bool {
+        self.wrap_ttl.is_some()
     }
 
     /// `GET /v1/<path>`. A 404 without data or warnings is `Ok(None)`, as in Vault's client.
@@ -205,6 +242,9 @@ impl Client {
         let mut req = self.http.request(method, url.clone()).header("X-Vault-Request", "true");
         if !query.is_empty() {
             req = req.query(query);
+        }
+        if let Some(ttl) = &self.wrap_ttl {
+            req = req.header("X-Vault-Wrap-TTL", ttl.clone());
         }
         if let Some(token) = &self.token {
             let mut value = HeaderValue::from_str(token.expose_secret())

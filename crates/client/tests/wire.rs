@@ -164,3 +164,40 @@ async fn init_redacts_keys_in_debug() {
     let body: serde_json::Value = serde_json::from_str(&seen.await.unwrap().body).unwrap();
     assert_eq!(body, json!({"secret_shares": 1, "secret_threshold": 1}));
 }
+
+#[tokio::test]
+async fn wrap_ttl_is_sent_on_every_request_until_cleared() {
+    let (addr, seen) = one_shot(
+        "200 OK",
+        r#"{"wrap_info":{"token":"cfw_wrap","accessor":"a1","ttl":300,"creation_time":"t","creation_path":"secret/data/x"}}"#,
+    )
+    .await;
+    let mut config = coffer_client::ClientConfig::new(addr.as_str(), Some(SecretString::from("s.tok123")));
+    config.wrap_ttl = Some("300".into());
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut c = Client::from_config(config).unwrap();
+    assert!(c.wraps());
+    let s = c.read("secret/data/x").await.unwrap().unwrap();
+    let w = s.wrap_info.unwrap();
+    assert_eq!((w.token.as_str(), w.ttl), ("cfw_wrap", 300));
+    let head = seen.await.unwrap().head.to_ascii_lowercase();
+    assert!(head.contains("x-vault-wrap-ttl: 300"), "{head}");
+
+    c.set_wrap_ttl(None).unwrap();
+    assert!(!c.wraps());
+    let (addr2, seen) = one_shot("200 OK", r#"{"data":{}}"#).await;
+    let mut c2 = Client::new(&addr2, None).unwrap();
+    c2.read("x").await.unwrap();
+    assert!(
+        !seen
+            .await
+            .unwrap()
+            .head
+            .to_ascii_lowercase()
+            .contains("x-vault-wrap-ttl")
+    );
+    assert!(c2.set_wrap_ttl(Some("5m")).is_ok());
+    for bad in ["", "-5", "5 m", "5m\r\nx: y"] {
+        assert!(c2.set_wrap_ttl(Some(bad)).is_err(), "{bad:?}");
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::backend::{BackendRequest, Caller, MountContext, Registry};
 use crate::barrier::{Barrier, BarrierOp};
-use crate::identity::{IDENTITY_PREFIX, IdentityStore};
+use crate::identity::{IDENTITY_PREFIX, IdentityStore, MountInfo, ResolvedEntity};
 use crate::mfa::{MFA_PREFIX, MfaStore};
 use crate::mounts::{
     CUBBYHOLE_KIND, IDENTITY_KIND, MOUNT_TABLE_PATH, MountEntry, MountTable, Route, SYSTEM_KIND, TOKEN_KIND,
@@ -51,6 +51,7 @@ pub struct Unsealed {
     pub(crate) tokens: TokenStore,
     pub(crate) policies: PolicyStore,
     pub(crate) identity: IdentityStore,
+    pub(crate) expiration: Arc<crate::expiration::ExpirationManager>,
     pub(crate) mfa: MfaStore,
 }
 
@@ -185,7 +186,9 @@ impl Core {
         self.0.barrier.install(keyring);
         match self.load_state(root_key).await {
             Ok(state) => {
-                self.0.state.store(Some(Arc::new(state)));
+                let state = Arc::new(state);
+                self.0.state.store(Some(state.clone()));
+                state.expiration.start();
                 tracing::info!("unsealed");
                 Ok(true)
             }
@@ -210,6 +213,9 @@ impl Core {
     /// Seals: drops every key from memory. Requests get 503 until unsealed again.
     pub async fn seal(&self) -> Result<()> {
         let _admin = self.0.admin.lock().await;
+        if let Some(state) = self.0.state.load_full() {
+            state.expiration.stop();
+        }
         self.0.state.store(None);
         self.0.barrier.seal();
         self.reset_unseal();
@@ -250,6 +256,7 @@ impl Core {
         }
         let state = self.build_state(root_key, table).await?;
         state.policies.ensure_default().await?;
+        state.expiration.load().await?;
         Ok(state)
     }
 
@@ -276,13 +283,24 @@ impl Core {
                 key
             }
         };
-        let tokens = TokenStore::new(barrier.clone(), hmac_key, batch_key, cubbyhole_prefix);
+        let expiration = Arc::new(crate::expiration::ExpirationManager::new(
+            barrier.clone(),
+            Arc::new(crate::expiration::CoreLeaseBackend::new(self)),
+        ));
+        let tokens = TokenStore::new(
+            barrier.clone(),
+            hmac_key,
+            batch_key,
+            cubbyhole_prefix,
+            expiration.clone(),
+        );
         let policies = PolicyStore::new(View::new(barrier.clone(), POLICY_PREFIX));
         policies.ensure_default().await?;
         let identity = IdentityStore::new(View::new(barrier.clone(), IDENTITY_PREFIX));
         let mfa = MfaStore::new(View::new(barrier.clone(), MFA_PREFIX));
         Ok(Unsealed {
             root_key,
+            expiration,
             mounts: ArcSwap::from_pointee(mounts),
             tokens,
             policies,
@@ -325,7 +343,7 @@ impl Core {
         self.persist_routes(&state, routes, vec![]).await
     }
 
-    /// Removes a mount and deletes its data, atomically.
+    /// Removes a mount, revokes the leases it issued and deletes its data.
     pub async fn unmount(&self, path: &str) -> Result<()> {
         let _admin = self.0.admin.lock().await;
         let state = self.unsealed()?;
@@ -339,6 +357,9 @@ impl Core {
         ) {
             return Err(CoreError::bad(format!("cannot unmount \"{path}\"")));
         }
+        // Leases issued through the mount die with it: for an auth method, every token it
+        // issued (their lease ids start with the mount path).
+        state.expiration.revoke_prefix(path, true).await?;
         let prefix = route.view.prefix().to_string();
         let routes = current.routes().filter(|r| r.entry.path != path).cloned().collect();
         self.persist_routes(&state, routes, vec![BarrierOp::DeletePrefix(prefix)])
@@ -410,9 +431,18 @@ impl Core {
         if !crate::cidr::allowed(&entry.bound_cidrs, req.client_addr) {
             return Err(CoreError::PermissionDenied);
         }
-        let policies = self.effective_policies(&state, &entry).await?;
+        let resolved = match entry.entity_id.as_str() {
+            "" => None,
+            id => Some(state.identity.resolve(id).await?),
+        };
+        if resolved.as_ref().is_some_and(|r| r.disabled) {
+            return Err(CoreError::PermissionDenied);
+        }
+        let policies = effective_policies(&entry, resolved.as_deref());
         let acl = if crate::wrapping::is_wrapping_token(&entry) {
             crate::wrapping::acl()
+        } else if let Some(data) = resolved.as_ref().and_then(|r| r.template.as_ref()) {
+            state.policies.acl_for_entity(&policies, data).await?
         } else {
             state.policies.acl(&policies).await?
         };
@@ -462,7 +492,21 @@ impl Core {
                 crate::token::api::handle(&state.tokens, &caller, limits, op, rel, &req.data).await
             }
             IDENTITY_KIND if rel.starts_with("mfa/") => state.mfa.handle(op, rel, &req.data, &entry.entity_id).await,
-            IDENTITY_KIND => state.identity.handle(op, rel, &req.data).await,
+            IDENTITY_KIND => {
+                let lookup = |accessor: &str| {
+                    mounts
+                        .routes()
+                        .find(|r| r.entry.accessor == accessor)
+                        .map(|r| MountInfo {
+                            kind: r.entry.kind.clone(),
+                            path: r.entry.path.clone(),
+                        })
+                };
+                state
+                    .identity
+                    .handle_with_mounts(op, rel, &req.data, Some(&lookup))
+                    .await
+            }
             CUBBYHOLE_KIND if crate::token::batch::is_batch(&entry) => {
                 Err(CoreError::bad("cubbyhole is not available to batch tokens"))
             }
@@ -486,18 +530,6 @@ impl Core {
             Some(ttl) => crate::wrapping::wrap(self, &state, resp, ttl, &req.path).await,
             None => Ok(resp),
         }
-    }
-
-    /// A token's policies plus those of its entity and the entity's groups, sorted.
-    async fn effective_policies(&self, state: &Unsealed, entry: &TokenEntry) -> Result<Vec<String>> {
-        if entry.entity_id.is_empty() {
-            return Ok(entry.policies.clone());
-        }
-        let mut policies = entry.policies.clone();
-        policies.extend(state.identity.policies_for_entity(&entry.entity_id).await?);
-        policies.sort();
-        policies.dedup();
-        Ok(policies)
     }
 
     pub(crate) fn token_limits(&self, entry: &MountEntry) -> TtlLimits {
@@ -585,4 +617,16 @@ pub fn normalize_kind(kind: &str, options: &mut std::collections::HashMap<String
         }
         other => other.to_string(),
     }
+}
+
+/// A token's policies plus those of its entity and the entity's groups, sorted.
+fn effective_policies(entry: &TokenEntry, resolved: Option<&ResolvedEntity>) -> Vec<String> {
+    let Some(resolved) = resolved else {
+        return entry.policies.clone();
+    };
+    let mut policies = entry.policies.clone();
+    policies.extend(resolved.policies.iter().cloned());
+    policies.sort();
+    policies.dedup();
+    policies
 }

@@ -10,6 +10,7 @@ pub mod cidr;
 mod core;
 pub mod duration;
 pub mod error;
+pub mod expiration;
 pub mod fields;
 pub mod identity;
 mod login;

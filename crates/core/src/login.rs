@@ -8,9 +8,9 @@ use crate::mounts::{MountEntry, Route};
 use crate::request::{Auth, Request, Response};
 use crate::token::NewToken;
 use crate::token::api::{TtlLimits, auth_for, resolve_ttl};
-use serde_json::{Map, Value};
 use crate::{CoreError, Result};
 use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
 
 /// Turns a login response's `auth` into a real token. Responses without `auth` pass through.
 pub(crate) async fn complete(
@@ -28,7 +28,12 @@ pub(crate) async fn complete(
     }
     crate::cidr::parse_all(&auth.bound_cidrs).map_err(CoreError::Internal)?;
     let entity_id = match &auth.alias {
-        Some(alias) => state.identity.entity_for_login(&route.entry.accessor, &route.entry.kind, alias).await?,
+        Some(alias) => {
+            state
+                .identity
+                .entity_for_login(&route.entry.accessor, &route.entry.kind, alias)
+                .await?
+        }
         None => String::new(),
     };
     let constraints = state.mfa.constraints_for(&route.entry, &entity_id, &[]).await?;
@@ -45,8 +50,19 @@ pub(crate) async fn complete(
 pub(crate) async fn validate_mfa(core: &Core, data: &Map<String, Value>) -> Result<Response> {
     let state = core.unsealed()?;
     let pending = state.mfa.validate(data).await?;
-    let auth = mint(core, &state, &pending.mount, pending.auth, pending.entity_id, &pending.path).await?;
-    Ok(Response { auth: Some(auth), ..Default::default() })
+    let auth = mint(
+        core,
+        &state,
+        &pending.mount,
+        pending.auth,
+        pending.entity_id,
+        &pending.path,
+    )
+    .await?;
+    Ok(Response {
+        auth: Some(auth),
+        ..Default::default()
+    })
 }
 
 /// Mints the token of a completed login.
@@ -68,13 +84,24 @@ async fn mint(
     let limits = core.token_limits(mount);
     let limits = TtlLimits {
         default_ttl: limits.default_ttl,
-        max_ttl: if auth.max_ttl > 0 { auth.max_ttl.min(limits.max_ttl) } else { limits.max_ttl },
+        max_ttl: if auth.max_ttl > 0 {
+            auth.max_ttl.min(limits.max_ttl)
+        } else {
+            limits.max_ttl
+        },
     };
     let ttl = resolve_ttl(auth.ttl, auth.period, auth.explicit_max_ttl, limits, false);
     let alias_name = auth.alias.as_ref().map(|a| a.name.clone()).unwrap_or_default();
-    let mount_name = mount.path.trim_start_matches("auth/").trim_end_matches('/').replace('/', "-");
-    let display_name =
-        if alias_name.is_empty() { mount_name.clone() } else { format!("{mount_name}-{alias_name}") };
+    let mount_name = mount
+        .path
+        .trim_start_matches("auth/")
+        .trim_end_matches('/')
+        .replace('/', "-");
+    let display_name = if alias_name.is_empty() {
+        mount_name.clone()
+    } else {
+        format!("{mount_name}-{alias_name}")
+    };
     let (token, entry) = state
         .tokens
         .create(NewToken {

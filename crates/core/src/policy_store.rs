@@ -2,13 +2,21 @@
 //!
 //! A token's ACL is compiled once per distinct policy set and shared; any policy change
 //! clears the compiled caches (policy writes are rare, requests are not).
+//!
+//! Templated policies (`{{identity.entity.name}}` in a path) are rendered per entity: tokens
+//! with an entity use [`PolicyStore::acl_for_entity`], cached per (entity, policy set) and
+//! valid while the entity's template data keeps its stamp; tokens without one use
+//! [`PolicyStore::acl`], where templated rules drop out.
 
+use crate::identity::EntityTemplateData;
 use crate::view::View;
 use crate::{CoreError, Result};
 use coffer_policy::{Acl, DEFAULT_POLICY, Policy, ROOT_POLICY};
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Barrier prefix of stored policies.
 pub const POLICY_PREFIX: &str = "sys/policy/";
@@ -23,8 +31,20 @@ struct StoredPolicy {
 pub struct PolicyStore {
     view: View,
     policies: DashMap<String, Option<Arc<Policy>>>,
-    acls: DashMap<Vec<String>, Arc<Acl>>,
+    /// Compiled ACLs per policy set, tagged with the policy generation they were built at.
+    acls: DashMap<Vec<String>, (u64, Arc<Acl>)>,
+    /// Compiled ACLs of entity-bound tokens, per entity.
+    entity_acls: DashMap<String, EntityAcls>,
+    /// Bumped on every policy write; cached ACLs of an older generation are stale.
+    generation: AtomicU64,
     root_acl: Arc<Acl>,
+}
+
+/// One entity's compiled ACLs: valid for one template stamp and one policy generation.
+struct EntityAcls {
+    stamp: u64,
+    generation: u64,
+    by_set: HashMap<Vec<String>, Arc<Acl>>,
 }
 
 impl std::fmt::Debug for PolicyStore {
@@ -42,6 +62,8 @@ impl PolicyStore {
             view,
             policies: DashMap::new(),
             acls: DashMap::new(),
+            entity_acls: DashMap::new(),
+            generation: AtomicU64::new(0),
             root_acl: Arc::new(Acl::root()),
         }
     }
@@ -86,7 +108,7 @@ impl PolicyStore {
             )
             .await?;
         self.policies.insert(name, Some(Arc::new(policy)));
-        self.acls.clear();
+        self.invalidate();
         Ok(())
     }
 
@@ -98,7 +120,7 @@ impl PolicyStore {
         }
         self.view.delete(&name).await?;
         self.policies.insert(name, None);
-        self.acls.clear();
+        self.invalidate();
         Ok(())
     }
 
@@ -117,24 +139,78 @@ impl PolicyStore {
         Ok(names)
     }
 
-    /// The compiled ACL for a set of policy names (sorted, as tokens store them). Unknown
-    /// names contribute nothing.
+    /// Drops every compiled ACL (after a policy write).
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.acls.clear();
+        self.entity_acls.clear();
+    }
+
+    /// The compiled ACL for a set of policy names (sorted, as tokens store them), for a token
+    /// without an entity. Unknown names contribute nothing; templated rules drop out.
     pub async fn acl(&self, names: &[String]) -> Result<Arc<Acl>> {
         if names.iter().any(|n| n == ROOT_POLICY) {
             return Ok(self.root_acl.clone());
         }
-        if let Some(acl) = self.acls.get(names) {
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(entry) = self.acls.get(names)
+            && entry.0 == generation
+        {
+            return Ok(entry.1.clone());
+        }
+        let (acl, _) = compile(self.load(names).await?, &|_| None);
+        self.acls.insert(names.to_vec(), (generation, acl.clone()));
+        Ok(acl)
+    }
+
+    /// The compiled ACL of a token bound to an entity: templated policies are rendered for
+    /// `entity`, and a rule whose template it cannot resolve (missing metadata key, no alias
+    /// on that mount, a group it is not in) drops out. Cached per (entity, policy set) until
+    /// a policy write or a change of the entity's template data (its stamp).
+    pub async fn acl_for_entity(&self, names: &[String], entity: &EntityTemplateData) -> Result<Arc<Acl>> {
+        if names.iter().any(|n| n == ROOT_POLICY) {
+            return Ok(self.root_acl.clone());
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let stamp = entity.stamp();
+        if let Some(cached) = self.entity_acls.get(entity.entity_id())
+            && cached.stamp == stamp
+            && cached.generation == generation
+            && let Some(acl) = cached.by_set.get(names)
+        {
             return Ok(acl.clone());
         }
+        let (acl, templated) = compile(self.load(names).await?, &|expr| entity.resolve(expr));
+        // A set without templated policies is the same for every entity: share it.
+        let acl = if templated { acl } else { self.acl(names).await? };
+        let mut cached = self
+            .entity_acls
+            .entry(entity.entity_id().to_string())
+            .or_insert_with(|| EntityAcls {
+                stamp,
+                generation,
+                by_set: HashMap::new(),
+            });
+        if cached.stamp != stamp || cached.generation != generation {
+            *cached = EntityAcls {
+                stamp,
+                generation,
+                by_set: HashMap::new(),
+            };
+        }
+        cached.by_set.insert(names.to_vec(), acl.clone());
+        Ok(acl)
+    }
+
+    /// The stored policies of a set (unknown names contribute nothing).
+    async fn load(&self, names: &[String]) -> Result<Vec<Arc<Policy>>> {
         let mut policies = Vec::with_capacity(names.len());
         for name in names {
             if let Some(p) = self.get(name).await? {
                 policies.push(p);
             }
         }
-        let acl = Arc::new(Acl::new(&policies));
-        self.acls.insert(names.to_vec(), acl.clone());
-        Ok(acl)
+        Ok(policies)
     }
 }
 
@@ -143,4 +219,22 @@ pub fn validate_name(name: &str) -> Result<String> {
     let name = name.trim().to_lowercase();
     coffer_policy::validate_name(&name).map_err(|e| CoreError::bad(e.to_string()))?;
     Ok(name)
+}
+
+/// Compiles policies, rendering templated ones with `resolve`; also says whether any was
+/// templated.
+fn compile(policies: Vec<Arc<Policy>>, resolve: &dyn Fn(&str) -> Option<String>) -> (Arc<Acl>, bool) {
+    let mut templated = false;
+    let rendered: Vec<Arc<Policy>> = policies
+        .into_iter()
+        .map(|p| {
+            if p.is_templated() {
+                templated = true;
+                Arc::new(p.render(resolve))
+            } else {
+                p
+            }
+        })
+        .collect();
+    (Arc::new(Acl::new(&rendered)), templated)
 }

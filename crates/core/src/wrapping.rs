@@ -60,7 +60,13 @@ pub(crate) async fn wrap(core: &Core, state: &Unsealed, resp: Response, ttl: u64
     };
     let wrapped_accessor = wrapped.auth.as_ref().map(|a| a.accessor.clone()).unwrap_or_default();
     let info = store(core, state, &wrapped, ttl, path).await?;
-    Ok(Response { wrap_info: Some(WrapInfo { wrapped_accessor, ..info }), ..Default::default() })
+    Ok(Response {
+        wrap_info: Some(WrapInfo {
+            wrapped_accessor,
+            ..info
+        }),
+        ..Default::default()
+    })
 }
 
 async fn store(core: &Core, state: &Unsealed, wrapped: &Wrapped, ttl: u64, path: &str) -> Result<WrapInfo> {
@@ -69,7 +75,9 @@ async fn store(core: &Core, state: &Unsealed, wrapped: &Wrapped, ttl: u64, path:
     }
     let max = core.config().max_lease_ttl;
     if ttl > max {
-        return Err(CoreError::bad(format!("wrapping TTL {ttl}s exceeds the maximum of {max}s")));
+        return Err(CoreError::bad(format!(
+            "wrapping TTL {ttl}s exceeds the maximum of {max}s"
+        )));
     }
     let (token, entry) = state
         .tokens
@@ -84,7 +92,11 @@ async fn store(core: &Core, state: &Unsealed, wrapped: &Wrapped, ttl: u64, path:
         })
         .await?;
     let bytes = crate::view::to_json(wrapped)?;
-    if let Err(e) = core.barrier().put(&state.tokens.cubbyhole_path(&entry.id, RESPONSE_KEY), &bytes).await {
+    if let Err(e) = core
+        .barrier()
+        .put(&state.tokens.cubbyhole_path(&entry.id, RESPONSE_KEY), &bytes)
+        .await
+    {
         state.tokens.revoke_tree(&entry.id).await.ok();
         return Err(e);
     }
@@ -105,7 +117,9 @@ async fn target(state: &Unsealed, data: &Map<String, Value>, caller: &Arc<TokenE
         Some(t) => state.tokens.lookup(&SecretString::from(t.to_string())).await?,
         None => Some(caller.clone()),
     };
-    entry.filter(|e| is_wrapping_token(e)).ok_or_else(|| CoreError::bad("wrapping token is not valid or does not exist"))
+    entry
+        .filter(|e| is_wrapping_token(e))
+        .ok_or_else(|| CoreError::bad("wrapping token is not valid or does not exist"))
 }
 
 async fn load(core: &Core, state: &Unsealed, entry: &TokenEntry) -> Result<Wrapped> {
@@ -158,11 +172,16 @@ pub(crate) async fn handle(
             let ttl = entry.creation_ttl.max(1);
             let info = store(core, state, &wrapped, ttl, &entry.path).await?;
             state.tokens.revoke_tree(&entry.id).await?;
-            Response { wrap_info: Some(info), ..Default::default() }
+            Response {
+                wrap_info: Some(info),
+                ..Default::default()
+            }
         }
         "wrapping/wrap" => {
             if !wrap_requested {
-                return Err(CoreError::bad("wrapping/wrap requires a wrap TTL (X-Vault-Wrap-TTL header)"));
+                return Err(CoreError::bad(
+                    "wrapping/wrap requires a wrap TTL (X-Vault-Wrap-TTL header)",
+                ));
             }
             if data.is_empty() {
                 return Err(CoreError::bad("no data provided to wrap"));

@@ -3,14 +3,17 @@
 //!
 //! - [`kv`]: key/value secrets, version 1 (plain) and 2 (versioned, Vault's full API).
 //! - [`cubbyhole`]: per-token private key/value space.
+//! - [`auth`]: auth methods (`userpass`, `approle`).
 
+pub mod auth;
 pub mod cubbyhole;
 pub mod kv;
 
 use coffer_core::backend::Registry;
 
-/// Registers every engine of this crate: `kv` and `cubbyhole`.
+/// Registers every engine of this crate: `kv`, `cubbyhole` and the auth methods.
 pub fn register_all(registry: &mut Registry) {
     registry.register("kv", kv::factory());
     registry.register("cubbyhole", cubbyhole::factory());
+    auth::register(registry);
 }

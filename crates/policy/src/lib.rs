@@ -19,6 +19,7 @@ mod params;
 mod pattern;
 mod policy;
 mod source;
+mod template;
 mod trie;
 
 pub use acl::{Acl, AclDecision, WrappingBounds};
@@ -27,6 +28,7 @@ pub use defaults::default_policy_text;
 pub use error::PolicyError;
 pub use params::ParamRules;
 pub use policy::{PathRule, Policy};
+pub use template::{TemplateError, render_path};
 
 /// Name of the root policy: implicit, grants everything, cannot be written or deleted.
 pub const ROOT_POLICY: &str = "root";

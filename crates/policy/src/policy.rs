@@ -51,6 +51,15 @@ impl Policy {
     pub fn rules(&self) -> &[PathRule] {
         &self.rules
     }
+
+    /// The same policy with other rules (used by identity templating).
+    pub(crate) fn with_rules(&self, rules: Vec<PathRule>) -> Policy {
+        Policy {
+            name: self.name.clone(),
+            raw: self.raw.clone(),
+            rules,
+        }
+    }
 }
 
 /// One `path "<pattern>" { ... }` block after validation.

@@ -89,7 +89,7 @@ async fn get(ctx: &Ctx, a: PathArgs) -> CmdResult {
         .await
         .map_err(api_err(format!("Error reading {full}")))?
         .ok_or_else(|| CliError::not_found(format!("No value found at {full}")))?;
-    if ctx.format == Format::Json {
+    if ctx.format == Format::Json || secret.wrap_info.is_some() {
         ctx.secret(&secret);
     } else {
         ctx.warnings(&secret);

@@ -119,14 +119,16 @@ pub fn join(parts: &[&str]) -> String {
         .join("/")
 }
 
-/// Runs the preflight against the server and resolves the path.
+/// Runs the preflight against the server (unwrapped) and resolves the path.
 pub async fn lookup(ctx: &Ctx, path_arg: &str, mount_flag: Option<&str>) -> Result<KvPath, CliError> {
     let target = preflight_target(path_arg, mount_flag);
     if target.is_empty() {
         return Err(CliError::usage("a KV path is required"));
     }
-    let answer = ctx
-        .client
+    // The preflight is never wrapped (as in Vault's CLI): only the command's own request is.
+    let mut client = ctx.client.clone();
+    client.set_wrap_ttl(None).map_err(|e| CliError::usage(e.to_string()))?;
+    let answer = client
         .read(&format!("sys/internal/ui/mounts/{target}"))
         .await
         .map_err(|e| match e.status() {

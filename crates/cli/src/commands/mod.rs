@@ -1,10 +1,15 @@
 //! What every command shares: the connection context, exit-code carrying errors and the
 //! output helpers that pick between table and JSON.
 
+pub mod auth;
 pub mod generic;
 pub mod kv;
 pub mod kv_metadata;
 pub mod kv_path;
+pub mod lease;
+pub mod login;
+pub mod login_method;
+pub mod mfa;
 pub mod operator;
 pub mod policy;
 pub mod secrets;
@@ -123,11 +128,26 @@ impl Ctx {
         self.out(&text);
     }
 
+    /// Prints a wrapped answer (`-wrap-ttl`) as a whole and returns true; false (printing
+    /// nothing) for an ordinary answer. For commands that otherwise show only part of one.
+    pub fn wrapped(&self, secret: Option<&Secret>) -> bool {
+        match secret {
+            Some(s) if s.wrap_info.is_some() => {
+                self.secret(s);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Prints the `keys` of a LIST answer; "no value found" when there are none.
     pub fn list(&self, secret: Option<Secret>, path: &str) -> CmdResult {
         let Some(secret) = secret else {
             return Err(CliError::not_found(format!("No value found at {path}")));
         };
+        if self.wrapped(Some(&secret)) {
+            return Ok(EXIT_OK);
+        }
         let keys = secret
             .data
             .as_ref()

@@ -72,6 +72,9 @@ pub async fn run(ctx: &Ctx, cmd: PolicyCommand) -> CmdResult {
                 .await
                 .map_err(api_err(format!("Error reading policy named {}", a.name)))?
                 .ok_or_else(|| CliError::not_found(format!("No policy named: {}", a.name)))?;
+            if ctx.wrapped(Some(&secret)) {
+                return Ok(EXIT_OK);
+            }
             match ctx.format {
                 Format::Json => ctx.secret(&secret),
                 Format::Table => {

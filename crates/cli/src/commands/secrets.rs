@@ -109,6 +109,9 @@ pub async fn run(ctx: &Ctx, cmd: SecretsCommand) -> CmdResult {
                 .read("sys/mounts")
                 .await
                 .map_err(api_err("Error listing secrets engines"))?;
+            if ctx.wrapped(answer.as_ref()) {
+                return Ok(EXIT_OK);
+            }
             let mounts = answer.map(|s| mounts_of(&s)).unwrap_or_default();
             match ctx.format {
                 Format::Json => ctx.out(&format::json_pretty(&Value::Object(mounts))),

@@ -62,9 +62,11 @@ pub async fn load(view: &View, name: &str) -> Result<Option<Enforcement>> {
 
 /// Creates or updates one; `method_exists` validates method ids.
 pub async fn write(view: &View, name: &str, data: &Map<String, Value>, known_methods: &[String]) -> Result<()> {
-    let mut e = load(view, name)
-        .await?
-        .unwrap_or_else(|| Enforcement { name: name.to_string(), id: uuid::Uuid::new_v4().to_string(), ..Default::default() });
+    let mut e = load(view, name).await?.unwrap_or_else(|| Enforcement {
+        name: name.to_string(),
+        id: uuid::Uuid::new_v4().to_string(),
+        ..Default::default()
+    });
     for (field, slot) in [
         ("mfa_method_ids", &mut e.mfa_method_ids),
         ("auth_method_accessors", &mut e.auth_method_accessors),

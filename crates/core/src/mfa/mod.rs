@@ -38,7 +38,10 @@ pub struct Pending {
 
 impl std::fmt::Debug for Pending {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending").field("mount", &self.mount.path).field("entity_id", &self.entity_id).finish()
+        f.debug_struct("Pending")
+            .field("mount", &self.mount.path)
+            .field("entity_id", &self.entity_id)
+            .finish()
     }
 }
 
@@ -52,14 +55,20 @@ pub struct MfaStore {
 
 impl std::fmt::Debug for MfaStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MfaStore").field("pending", &self.pending.len()).finish()
+        f.debug_struct("MfaStore")
+            .field("pending", &self.pending.len())
+            .finish()
     }
 }
 
 impl MfaStore {
     /// Opens the store.
     pub fn new(view: View) -> Self {
-        MfaStore { view, pending: DashMap::new(), last_step: DashMap::new() }
+        MfaStore {
+            view,
+            pending: DashMap::new(),
+            last_step: DashMap::new(),
+        }
     }
 
     /// The constraints a login must satisfy (empty = no MFA needed).
@@ -78,21 +87,39 @@ impl MfaStore {
     }
 
     /// A pending login for `auth` through `mount`.
-    pub fn pending(auth: Auth, mount: MountEntry, path: String, entity_id: String, constraints: Vec<(String, Vec<String>)>) -> Pending {
-        Pending { auth, mount, path, entity_id, constraints, created: now_unix(), failures: 0 }
+    pub fn pending(
+        auth: Auth,
+        mount: MountEntry,
+        path: String,
+        entity_id: String,
+        constraints: Vec<(String, Vec<String>)>,
+    ) -> Pending {
+        Pending {
+            auth,
+            mount,
+            path,
+            entity_id,
+            constraints,
+            created: now_unix(),
+            failures: 0,
+        }
     }
 
     /// Parks a login and returns the `auth` block with its `mfa_requirement`.
     pub async fn require(&self, pending: Pending) -> Result<Auth> {
         if pending.entity_id.is_empty() {
-            return Err(CoreError::bad("login MFA needs an identity entity, and this login produced none"));
+            return Err(CoreError::bad(
+                "login MFA needs an identity entity, and this login produced none",
+            ));
         }
         self.pending.retain(|_, p| now_unix() - p.created < PENDING_TTL_SECS);
         let id = uuid::Uuid::new_v4().to_string();
         let mut constraints = Map::new();
         for (name, methods) in &pending.constraints {
-            let any: Vec<Value> =
-                methods.iter().map(|m| json!({ "type": "totp", "id": m, "uses_passcode": true })).collect();
+            let any: Vec<Value> = methods
+                .iter()
+                .map(|m| json!({ "type": "totp", "id": m, "uses_passcode": true }))
+                .collect();
             constraints.insert(name.clone(), json!({ "any": any }));
         }
         let auth = Auth {
@@ -128,8 +155,12 @@ impl MfaStore {
             let mut satisfied = false;
             let mut last_error = format!("no passcode given for enforcement \"{name}\"");
             for method_id in methods {
-                let Some(code) = passcode(&payload, method_id) else { continue };
-                let Some(method) = totp::load(&self.view, method_id).await? else { continue };
+                let Some(code) = passcode(&payload, method_id) else {
+                    continue;
+                };
+                let Some(method) = totp::load(&self.view, method_id).await? else {
+                    continue;
+                };
                 match totp::check(&self.view, &method, &entity_id, &code, now).await {
                     Ok(step) => {
                         let key = (method_id.clone(), entity_id.clone());
@@ -151,7 +182,10 @@ impl MfaStore {
         for (key, step) in accepted {
             self.last_step.insert(key, step);
         }
-        self.pending.remove(&id).map(|(_, p)| p).ok_or_else(|| CoreError::bad("MFA request is invalid or has expired"))
+        self.pending
+            .remove(&id)
+            .map(|(_, p)| p)
+            .ok_or_else(|| CoreError::bad("MFA request is invalid or has expired"))
     }
 
     fn fail(&self, id: &str, reason: String) -> CoreError {
@@ -170,7 +204,13 @@ impl MfaStore {
     }
 
     /// Serves `identity/mfa/*` (`rel` is relative to `identity/`).
-    pub async fn handle(&self, op: Operation, rel: &str, data: &Map<String, Value>, caller_entity: &str) -> Result<Response> {
+    pub async fn handle(
+        &self,
+        op: Operation,
+        rel: &str,
+        data: &Map<String, Value>,
+        caller_entity: &str,
+    ) -> Result<Response> {
         let write = matches!(op, Operation::Create | Operation::Update);
         let rest = rel.trim_start_matches("mfa/");
         match (rest.trim_end_matches('/'), op) {
@@ -200,7 +240,9 @@ impl MfaStore {
                 let id = &path["method/totp/".len()..];
                 match op {
                     Operation::Read => {
-                        let m = totp::load(&self.view, id).await?.ok_or_else(|| CoreError::NotFound(String::new()))?;
+                        let m = totp::load(&self.view, id)
+                            .await?
+                            .ok_or_else(|| CoreError::NotFound(String::new()))?;
                         Ok(Response::data(m.to_json()))
                     }
                     Operation::Delete => {
@@ -245,7 +287,11 @@ impl MfaStore {
             .ok_or_else(|| CoreError::bad(format!("no MFA method with id \"{method_id}\"")))?;
         let out = totp::generate(&self.view, &method, entity_id, entity_id).await?;
         if let Some(warning) = out.get("warning").and_then(Value::as_str) {
-            return Ok(Response { warnings: vec![warning.to_string()], data: Some(Map::new()), ..Default::default() });
+            return Ok(Response {
+                warnings: vec![warning.to_string()],
+                data: Some(Map::new()),
+                ..Default::default()
+            });
         }
         Ok(Response::data(out))
     }

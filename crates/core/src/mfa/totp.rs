@@ -58,15 +58,17 @@ impl TotpMethod {
         if let Some(v) = str_field(data, "method_name")?.or(str_field(data, "name")?) {
             self.name = v.to_string();
         }
+        if let Some(period) = crate::duration::parse_field(data, "period")? {
+            self.period = period;
+        }
         for (field, slot) in [
-            ("period", &mut self.period),
             ("key_size", &mut self.key_size),
             ("qr_size", &mut self.qr_size),
             ("digits", &mut self.digits),
             ("skew", &mut self.skew),
             ("max_validation_attempts", &mut self.max_validation_attempts),
         ] {
-            if let Some(v) = crate::duration::parse_field(data, field).ok().flatten().or(u64_field(data, field)?) {
+            if let Some(v) = u64_field(data, field)? {
                 *slot = v;
             }
         }
@@ -83,7 +85,9 @@ impl TotpMethod {
             return Err(CoreError::bad("skew must be 0 or 1"));
         }
         if self.period == 0 || self.key_size < 16 || self.key_size > 64 {
-            return Err(CoreError::bad("period must be positive and key_size between 16 and 64 bytes"));
+            return Err(CoreError::bad(
+                "period must be positive and key_size between 16 and 64 bytes",
+            ));
         }
         if self.max_validation_attempts == 0 {
             self.max_validation_attempts = 5;
@@ -121,7 +125,9 @@ fn algorithm(name: &str) -> Result<Algorithm> {
         "SHA1" => Ok(Algorithm::SHA1),
         "SHA256" => Ok(Algorithm::SHA256),
         "SHA512" => Ok(Algorithm::SHA512),
-        other => Err(CoreError::bad(format!("unsupported algorithm \"{other}\" (SHA1, SHA256, SHA512)"))),
+        other => Err(CoreError::bad(format!(
+            "unsupported algorithm \"{other}\" (SHA1, SHA256, SHA512)"
+        ))),
     }
 }
 
@@ -144,7 +150,9 @@ pub async fn load(view: &View, id: &str) -> Result<Option<TotpMethod>> {
 /// Creates (no id) or updates a method; returns its id.
 pub async fn write(view: &View, id: Option<&str>, data: &Map<String, Value>) -> Result<String> {
     let mut method = match id {
-        Some(id) => load(view, id).await?.ok_or_else(|| CoreError::bad(format!("no MFA method with id \"{id}\"")))?,
+        Some(id) => load(view, id)
+            .await?
+            .ok_or_else(|| CoreError::bad(format!("no MFA method with id \"{id}\"")))?,
         None => TotpMethod::defaults(uuid::Uuid::new_v4().to_string()),
     };
     method.apply(data)?;
@@ -174,11 +182,15 @@ pub async fn generate(view: &View, method: &TotpMethod, entity_id: &str, account
     }
     let secret = coffer_crypto::random_bytes(method.key_size as usize);
     let totp = method.totp(secret.clone(), account)?;
-    let url = totp.to_url().map_err(|e| CoreError::Internal(format!("cannot build otpauth URL: {e}")))?;
+    let url = totp
+        .to_url()
+        .map_err(|e| CoreError::Internal(format!("cannot build otpauth URL: {e}")))?;
     let barcode = if method.qr_size == 0 {
         String::new()
     } else {
-        let png = totp.to_qr_png().map_err(|e| CoreError::Internal(format!("cannot render QR code: {e}")))?;
+        let png = totp
+            .to_qr_png()
+            .map_err(|e| CoreError::Internal(format!("cannot render QR code: {e}")))?;
         base64::engine::general_purpose::STANDARD.encode(png)
     };
     view.put(&secret_key(&method.id, entity_id), &secret).await?;
@@ -201,7 +213,8 @@ pub async fn check(view: &View, method: &TotpMethod, entity_id: &str, passcode: 
     if passcode.len() != method.digits as usize || !passcode.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CoreError::bad("invalid TOTP passcode format"));
     }
-    totp.check(passcode, now).ok_or_else(|| CoreError::bad("failed to validate TOTP passcode"))
+    totp.check(passcode, now)
+        .ok_or_else(|| CoreError::bad("failed to validate TOTP passcode"))
 }
 
 #[cfg(test)]
@@ -214,7 +227,12 @@ mod tests {
         let ok = json!({"issuer": "Coffer", "digits": 8, "period": "60s"});
         m.apply(ok.as_object().unwrap()).unwrap();
         assert_eq!((m.digits, m.period), (8, 60));
-        for bad in [json!({"digits": 7}), json!({"algorithm": "MD5"}), json!({"skew": 3}), json!({"issuer": ""})] {
+        for bad in [
+            json!({"digits": 7}),
+            json!({"algorithm": "MD5"}),
+            json!({"skew": 3}),
+            json!({"issuer": ""}),
+        ] {
             let mut m = TotpMethod::defaults("x".into());
             m.issuer = "Coffer".into();
             assert!(m.apply(bad.as_object().unwrap()).is_err(), "{bad}");

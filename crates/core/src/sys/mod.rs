@@ -1,6 +1,7 @@
 //! The `sys/` backend: seal control, mounts, policies, capabilities and UI helpers.
 
 mod internal;
+mod leases_api;
 mod mounts_api;
 mod policy_api;
 mod seal_api;
@@ -21,6 +22,9 @@ pub fn needs_sudo(rel: &str) -> bool {
             "auth/",
             "leases/revoke-prefix/",
             "leases/revoke-force/",
+            "leases/lookup/",
+            "revoke-prefix/",
+            "revoke-force/",
         ]
         .iter()
         .any(|p| rel.starts_with(p))
@@ -52,6 +56,8 @@ pub async fn handle(
     } else if let Some(resp) = mounts_api::handle(core, state, op, rel, &req.data).await? {
         resp
     } else if let Some(resp) = policy_api::handle(state, acl, caller, op, rel, &req.data).await? {
+        resp
+    } else if let Some(resp) = leases_api::handle(state, op, rel, &req.data).await? {
         resp
     } else if let Some(resp) = internal::handle(state, acl, op, rel).await? {
         resp

@@ -208,9 +208,9 @@ fn resolve_policies(
             .collect(),
     };
     if policies.iter().any(|p| p == "root") {
-        // A root token carries only `root` (Vault's sanitising rule).
-        if role.is_some() && !parent_root {
-            return Err(CoreError::bad("token roles cannot grant the root policy"));
+        // Only root can mint root; a root token carries only `root` (Vault's sanitising rule).
+        if !parent_root {
+            return Err(CoreError::bad("root tokens may only be created by a root token"));
         }
         return Ok(vec!["root".to_string()]);
     }

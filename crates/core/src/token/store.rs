@@ -126,6 +126,8 @@ pub struct TokenStore {
     /// Absolute storage prefix of the cubbyhole mount, whose `<token id>/` subtree dies with
     /// the token.
     cubbyhole_prefix: String,
+    /// Leases: every token with a TTL has one, revoked on time.
+    expiration: Arc<crate::expiration::ExpirationManager>,
 }
 
 impl std::fmt::Debug for TokenStore {
@@ -148,6 +150,7 @@ impl TokenStore {
         hmac_key: coffer_crypto::SecretBytes,
         batch_key: coffer_crypto::Key256,
         cubbyhole_prefix: String,
+        expiration: Arc<crate::expiration::ExpirationManager>,
     ) -> Self {
         TokenStore {
             view: View::new(barrier.clone(), TOKEN_PREFIX),
@@ -156,6 +159,7 @@ impl TokenStore {
             batch_key,
             cache: DashMap::new(),
             cubbyhole_prefix,
+            expiration,
         }
     }
 
@@ -211,7 +215,14 @@ impl TokenStore {
         if !entry.parent.is_empty() {
             ops.push(BarrierOp::Put(self.abs(&parent_key(&entry.parent, &id)), Vec::new()));
         }
+        let lease = self.expiration.prepare_token(&entry, 0);
+        if let Some(lease) = &lease {
+            ops.extend(lease.ops()?);
+        }
         self.barrier.batch(ops).await?;
+        if let Some(lease) = lease {
+            self.expiration.activate(lease);
+        }
         let entry = Arc::new(entry);
         self.cache.insert(id, entry.clone());
         Ok((value, entry))
@@ -301,6 +312,7 @@ impl TokenStore {
     /// Persists a changed entry (renewal).
     pub async fn update(&self, entry: TokenEntry) -> Result<Arc<TokenEntry>> {
         self.view.put_json(&id_key(&entry.id), &entry).await?;
+        self.expiration.token_renewed(&entry).await?;
         let entry = Arc::new(entry);
         self.cache.insert(entry.id.clone(), entry.clone());
         Ok(entry)
@@ -335,6 +347,11 @@ impl TokenStore {
         for token_id in &doomed {
             self.cache.remove(token_id);
         }
+        for token_id in &doomed {
+            if let Err(e) = self.expiration.revoke_by_token(token_id).await {
+                tracing::warn!(error = %e, "leases of a revoked token stay until they expire");
+            }
+        }
         Ok(())
     }
 
@@ -351,6 +368,9 @@ impl TokenStore {
         }
         self.barrier.batch(ops).await?;
         self.cache.remove(id);
+        if let Err(e) = self.expiration.revoke_by_token(id).await {
+            tracing::warn!(error = %e, "leases of a revoked token stay until they expire");
+        }
         for entry in orphaned {
             self.cache.insert(entry.id.clone(), Arc::new(entry));
         }
