@@ -163,3 +163,60 @@ async fn roles_constrain_tokens() {
     s.root_req("DELETE", "auth/token/roles/ci", None).await;
     assert_eq!(s.root_req("GET", "auth/token/roles/ci", None).await.0, 404);
 }
+
+#[tokio::test]
+async fn auth_methods_can_issue_batch_tokens_and_name_them() {
+    let s = CofferServer::start_dev().await;
+    s.root_req("POST", "sys/auth/userpass", Some(json!({"type": "userpass"})))
+        .await;
+    s.root_req("POST", "sys/auth/approle", Some(json!({"type": "approle"})))
+        .await;
+    s.root_req(
+        "POST",
+        "auth/userpass/users/ci",
+        Some(json!({"password": "pw-ci-12345", "token_type": "batch", "token_policies": ["default"]})),
+    )
+    .await;
+    let (status, login) = s
+        .request(
+            "POST",
+            "auth/userpass/login/ci",
+            None,
+            Some(json!({"password": "pw-ci-12345"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    let token = login["auth"]["client_token"].as_str().unwrap();
+    assert!(token.starts_with("cfb_"), "{login}");
+    let (status, me) = s.request("GET", "auth/token/lookup-self", Some(token), None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["data"]["type"], "batch");
+    assert_eq!(me["data"]["display_name"], "userpass-ci");
+
+    s.root_req(
+        "POST",
+        "auth/approle/role/builder",
+        Some(json!({"token_policies": ["default"]})),
+    )
+    .await;
+    let (_, role_id) = s.root_req("GET", "auth/approle/role/builder/role-id", None).await;
+    let (_, secret) = s.root_req("POST", "auth/approle/role/builder/secret-id", None).await;
+    let (status, login) = s
+        .request(
+            "POST",
+            "auth/approle/login",
+            None,
+            Some(json!({"role_id": role_id["data"]["role_id"], "secret_id": secret["data"]["secret_id"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    let (_, me) = s
+        .request(
+            "GET",
+            "auth/token/lookup-self",
+            Some(login["auth"]["client_token"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(me["data"]["display_name"], "approle", "the RoleID is not shown: {me}");
+}

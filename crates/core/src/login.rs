@@ -36,7 +36,19 @@ pub(crate) async fn complete(
         }
         None => String::new(),
     };
-    let constraints = state.mfa.constraints_for(&route.entry, &entity_id, &[]).await?;
+    let groups = match entity_id.as_str() {
+        "" => Vec::new(),
+        id => {
+            let resolved = state.identity.resolve(id).await?;
+            resolved
+                .direct_group_ids
+                .iter()
+                .chain(&resolved.inherited_group_ids)
+                .cloned()
+                .collect()
+        }
+    };
+    let constraints = state.mfa.constraints_for(&route.entry, &entity_id, &groups).await?;
     if !constraints.is_empty() {
         let pending = MfaStore::pending(auth, route.entry.clone(), req.path.clone(), entity_id, constraints);
         resp.auth = Some(state.mfa.require(pending).await?);
@@ -91,33 +103,42 @@ async fn mint(
         },
     };
     let ttl = resolve_ttl(auth.ttl, auth.period, auth.explicit_max_ttl, limits, false);
-    let alias_name = auth.alias.as_ref().map(|a| a.name.clone()).unwrap_or_default();
     let mount_name = mount
         .path
         .trim_start_matches("auth/")
         .trim_end_matches('/')
         .replace('/', "-");
-    let display_name = if alias_name.is_empty() {
-        mount_name.clone()
-    } else {
-        format!("{mount_name}-{alias_name}")
+    let display_name = match auth.display_name.as_str() {
+        "" => mount_name,
+        name => format!("{mount_name}-{name}"),
     };
-    let (token, entry) = state
-        .tokens
-        .create(NewToken {
-            policies,
-            meta: auth.metadata.clone().unwrap_or_default(),
-            display_name,
-            num_uses: auth.num_uses,
-            ttl,
-            explicit_max_ttl: auth.explicit_max_ttl,
-            period: auth.period,
-            renewable: true,
-            path: path.to_string(),
-            entity_id,
-            bound_cidrs: auth.bound_cidrs.clone(),
-            ..Default::default()
-        })
-        .await?;
+    let batch = match auth.token_type.as_str() {
+        "" | "default" | "service" => false,
+        "batch" => true,
+        other => {
+            return Err(CoreError::Internal(format!(
+                "auth method asked for token type \"{other}\""
+            )));
+        }
+    };
+    let new = NewToken {
+        policies,
+        meta: auth.metadata.clone().unwrap_or_default(),
+        display_name,
+        num_uses: auth.num_uses,
+        ttl,
+        explicit_max_ttl: auth.explicit_max_ttl,
+        period: auth.period,
+        renewable: !batch,
+        path: path.to_string(),
+        entity_id,
+        bound_cidrs: auth.bound_cidrs.clone(),
+        ..Default::default()
+    };
+    let (token, entry) = if batch {
+        state.tokens.create_batch(new)?
+    } else {
+        state.tokens.create(new).await?
+    };
     Ok(auth_for(&entry, token.expose_secret(), ttl))
 }

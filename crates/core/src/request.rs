@@ -107,7 +107,7 @@ pub struct Auth {
     pub renewable: bool,
     /// Entity the token belongs to, if any.
     pub entity_id: String,
-    /// `service` or `batch`.
+    /// `service` or `batch` (as a login input: the type the auth method's role asks for).
     pub token_type: String,
     /// Whether the token has no parent.
     pub orphan: bool,
@@ -137,6 +137,10 @@ pub struct Auth {
     /// Login input: the principal, for identity.
     #[serde(skip)]
     pub alias: Option<AliasInfo>,
+    /// Login input: shown in the token's display name after the mount name (e.g. the user
+    /// name); empty for just the mount name.
+    #[serde(skip)]
+    pub display_name: String,
 }
 
 /// A lease attached to a response (dynamic secrets; filled by later engines).

@@ -123,7 +123,7 @@ async fn role_crud_and_role_ids() {
 
     // Update keeps what is not given; bad input changes nothing.
     m.no_content(Update, "role/web", json!({"secret_id_num_uses": 3})).await;
-    m.bad(Update, "role/web", json!({"token_type": "batch"}), "token_type")
+    m.bad(Update, "role/web", json!({"token_type": "weird"}), "token_type")
         .await;
     m.bad(Update, "role/web", json!({"secret_id_bound_cidrs": "nope"}), "CIDR")
         .await;

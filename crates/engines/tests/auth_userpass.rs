@@ -280,7 +280,7 @@ async fn bad_input_changes_nothing() {
         .await;
     m.bad(Update, "users/-bad", json!({"password": "pw"}), "invalid username")
         .await;
-    m.bad(Update, "users/hank", json!({"token_type": "batch"}), "token_type")
+    m.bad(Update, "users/hank", json!({"token_type": "weird"}), "token_type")
         .await;
     m.bad(
         Update,

@@ -28,7 +28,7 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// Token types a login may ask for. Batch tokens do not exist in Coffer yet.
-const TOKEN_TYPES: &[&str] = &["default", "service"];
+const TOKEN_TYPES: &[&str] = &["default", "service", "batch", "default-service", "default-batch"];
 
 /// Settings of the tokens a user or role logs in to. Durations are in seconds; 0 means
 /// "the mount's default".
@@ -143,7 +143,7 @@ impl TokenFields {
             };
             if !TOKEN_TYPES.contains(&kind) {
                 return Err(CoreError::bad(format!(
-                    "invalid token_type \"{kind}\": Coffer issues only \"default\" or \"service\" tokens"
+                    "invalid token_type \"{kind}\": use \"default\", \"service\" or \"batch\""
                 )));
             }
             self.token_type = kind.to_string();
@@ -186,6 +186,10 @@ impl TokenFields {
         auth.num_uses = self.token_num_uses;
         auth.no_default_policy = self.token_no_default_policy;
         auth.bound_cidrs = self.token_bound_cidrs.clone();
+        auth.token_type = match self.token_type.as_str() {
+            "batch" | "default-batch" => "batch".into(),
+            _ => "service".into(),
+        };
     }
 }
 
@@ -223,7 +227,7 @@ mod tests {
     fn refuses_bad_values() {
         let t = TokenFields::default();
         for bad in [
-            json!({"token_type": "batch"}),
+            json!({"token_type": "weird"}),
             json!({"token_bound_cidrs": "10.0.0.0/99"}),
             json!({"token_ttl": "2h", "token_max_ttl": "1h"}),
             json!({"token_policies": [1]}),

@@ -219,6 +219,12 @@ async fn answer(view: &View, role_name: &str, role: &CertRole, names: &Names) ->
     };
     let mut auth = Auth {
         metadata: Some(metadata),
+        // Vault shows the role's display_name, else the role name.
+        display_name: if role.display_name.is_empty() {
+            role_name.to_string()
+        } else {
+            role.display_name.clone()
+        },
         alias: Some(AliasInfo {
             name: names.common_name.clone(),
             metadata: alias_metadata,

@@ -127,6 +127,7 @@ fn auth_for(role_name: &str, role: &Role, all: &Map<String, Value>) -> Result<Re
     metadata.insert("role".into(), Value::String(role_name.to_string()));
     let mut auth = Auth {
         metadata: Some(metadata),
+        display_name: user.clone(),
         alias: Some(AliasInfo {
             name: user,
             metadata: alias_metadata,

@@ -62,6 +62,7 @@ pub async fn handle(view: &View, lockouts: &Lockouts, req: &BackendRequest<'_>, 
     metadata.insert("username".into(), Value::String(name.clone()));
     let mut auth = Auth {
         metadata: Some(metadata),
+        display_name: name.clone(),
         alias: Some(AliasInfo {
             name,
             metadata: Map::new(),
