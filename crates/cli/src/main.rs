@@ -110,6 +110,19 @@ enum Command {
     Lease(commands::lease::LeaseCommand),
     /// Unwrap a response-wrapped secret: `unwrap [TOKEN]`.
     Unwrap(commands::lease::UnwrapArgs),
+    /// Manage audit devices and verify audit logs.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Run a command with the `coffer://` references in its environment resolved.
+    Run(commands::run::RunArgs),
+    /// Render the `coffer://` references of a template into a file (mode 0600).
+    Inject(commands::inject::InjectArgs),
+    /// The server's inventory of discovered hardcoded secrets.
+    #[command(subcommand)]
+    Discovery(commands::discovery::DiscoveryCommand),
+    /// Find hardcoded secrets in files, stdin or git history, locally (`coffer scan --help`).
+    #[command(disable_help_flag = true)]
+    Scan(commands::scan::ScanPassthrough),
 }
 
 /// First set, non-empty variable among `names`.
@@ -186,6 +199,9 @@ fn context(g: &GlobalOpts) -> Result<Ctx, CliError> {
 
 async fn run(cli: Cli) -> u8 {
     use commands::{auth, generic, kv, lease, login, operator, policy, secrets, token};
+    if let Command::Scan(p) = cli.command {
+        return commands::scan::main(p.argv());
+    }
     if let Command::Server(args) = cli.command {
         return match coffer_server::run(args).await {
             Ok(()) => 0,
@@ -203,7 +219,7 @@ async fn run(cli: Cli) -> u8 {
         }
     };
     let result = match cli.command {
-        Command::Server(_) => unreachable!("handled above"),
+        Command::Server(_) | Command::Scan(_) => unreachable!("handled above"),
         Command::Status => operator::status(&ctx).await,
         Command::Operator(c) => operator::run(&ctx, c).await,
         Command::Kv(c) => kv::run(&ctx, c).await,
@@ -218,6 +234,10 @@ async fn run(cli: Cli) -> u8 {
         Command::Auth(c) => auth::run(&ctx, c).await,
         Command::Lease(c) => lease::run(&ctx, c).await,
         Command::Unwrap(a) => lease::unwrap(&ctx, a).await,
+        Command::Audit(c) => commands::audit::run(&ctx, c).await,
+        Command::Run(a) => commands::run::run(&ctx, a).await,
+        Command::Inject(a) => commands::inject::run(&ctx, a).await,
+        Command::Discovery(c) => commands::discovery::run(&ctx, c).await,
     };
     match result {
         Ok(code) => code,
@@ -230,7 +250,11 @@ async fn run(cli: Cli) -> u8 {
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let cli = Cli::parse_from(args::rewrite_single_dash(std::env::args_os()));
+    let argv = args::rewrite_single_dash(std::env::args_os());
+    if commands::scan::is_scan(&argv) {
+        return ExitCode::from(commands::scan::main(argv));
+    }
+    let cli = Cli::parse_from(argv);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -53,6 +53,7 @@ pub struct Unsealed {
     pub(crate) identity: IdentityStore,
     pub(crate) expiration: Arc<crate::expiration::ExpirationManager>,
     pub(crate) mfa: MfaStore,
+    pub(crate) audit: Arc<crate::audit::AuditBroker>,
 }
 
 pub(crate) struct Inner {
@@ -215,6 +216,7 @@ impl Core {
         let _admin = self.0.admin.lock().await;
         if let Some(state) = self.0.state.load_full() {
             state.expiration.stop();
+            state.audit.shutdown().await;
         }
         self.0.state.store(None);
         self.0.barrier.seal();
@@ -298,6 +300,8 @@ impl Core {
         policies.ensure_default().await?;
         let identity = IdentityStore::new(View::new(barrier.clone(), IDENTITY_PREFIX));
         let mfa = MfaStore::new(View::new(barrier.clone(), MFA_PREFIX));
+        let audit =
+            Arc::new(crate::audit::AuditBroker::load(barrier.clone(), crate::audit::BrokerOptions::default()).await?);
         Ok(Unsealed {
             root_key,
             expiration,
@@ -306,6 +310,7 @@ impl Core {
             policies,
             identity,
             mfa,
+            audit,
         })
     }
 
@@ -423,8 +428,15 @@ impl Core {
             && is_unauthenticated(backend.unauthenticated_paths(), rel)
         {
             let breq = backend_request(&req, req.operation, rel, None, &route.entry);
-            let resp = backend.handle(&breq).await?;
-            return crate::login::complete(self, &state, route, resp, &req).await;
+            let record = audit_record(&req, &route.entry, req.operation, None);
+            state.audit.log_request(&record, None).await?;
+            let result = async {
+                let resp = backend.handle(&breq).await?;
+                crate::login::complete(self, &state, route, resp, &req).await
+            }
+            .await;
+            state.audit.log_response(&record, result.as_ref()).await?;
+            return result;
         }
         let token = req.token.as_ref().ok_or(CoreError::PermissionDenied)?;
         let entry = state.tokens.lookup(token).await?.ok_or(CoreError::PermissionDenied)?;
@@ -477,6 +489,10 @@ impl Core {
         let Some((route, rel)) = routed else {
             return Err(CoreError::NoRoute(req.path.clone()));
         };
+        // The request is on record before anything changes (fail closed).
+        let audit_auth = crate::audit::AuditAuth::from_token(&entry, &caller.policies);
+        let audit_rec = audit_record(&req, &route.entry, op, Some(&audit_auth));
+        state.audit.log_request(&audit_rec, None).await?;
         let (entry, last_use) = state.tokens.use_once(entry).await?;
         let result = match route.entry.kind.as_str() {
             SYSTEM_KIND if crate::sys::needs_sudo(rel) && !decision.sudo => Err(CoreError::PermissionDenied),
@@ -522,14 +538,31 @@ impl Core {
         if last_use {
             state.tokens.revoke_tree(&entry.id).await?;
         }
-        let mut resp = result?;
-        if resp.mount_type.is_empty() {
-            resp.mount_type = route.entry.kind.clone();
+        let result = async {
+            let mut resp = result?;
+            if resp.mount_type.is_empty() {
+                resp.mount_type = route.entry.kind.clone();
+            }
+            match wrap_ttl {
+                Some(ttl) => crate::wrapping::wrap(self, &state, resp, ttl, &req.path).await,
+                None => Ok(resp),
+            }
         }
-        match wrap_ttl {
-            Some(ttl) => crate::wrapping::wrap(self, &state, resp, ttl, &req.path).await,
-            None => Ok(resp),
+        .await;
+        state.audit.log_response(&audit_rec, result.as_ref()).await?;
+        result
+    }
+
+    /// Reopens audit files (after log rotation; the server calls it on SIGHUP).
+    pub fn audit_reopen(&self) {
+        if let Ok(state) = self.unsealed() {
+            state.audit.reopen();
         }
+    }
+
+    /// How far behind each audit device is.
+    pub fn audit_lag(&self) -> Vec<crate::audit::DeviceLag> {
+        self.unsealed().map(|s| s.audit.lag()).unwrap_or_default()
     }
 
     pub(crate) fn token_limits(&self, entry: &MountEntry) -> TtlLimits {
@@ -538,6 +571,24 @@ impl Core {
             default_ttl: pick(entry.config.default_lease_ttl, self.0.config.default_lease_ttl),
             max_ttl: pick(entry.config.max_lease_ttl, self.0.config.max_lease_ttl),
         }
+    }
+}
+
+/// What the audit devices record about a request routed to `mount`.
+fn audit_record<'a>(
+    req: &'a Request,
+    mount: &'a MountEntry,
+    op: Operation,
+    auth: Option<&'a crate::audit::AuditAuth>,
+) -> crate::audit::AuditRecord<'a> {
+    crate::audit::AuditRecord {
+        operation: op,
+        auth,
+        mount_type: &mount.kind,
+        mount_accessor: &mount.accessor,
+        non_hmac_request_keys: &mount.config.audit_non_hmac_request_keys,
+        non_hmac_response_keys: &mount.config.audit_non_hmac_response_keys,
+        ..crate::audit::AuditRecord::new(req)
     }
 }
 

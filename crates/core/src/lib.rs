@@ -4,6 +4,7 @@
 //! the seal, resolves the token, routes to a mount by longest prefix, checks the ACL and calls
 //! the mount's `Backend` with a `View` scoped to that mount's encrypted storage.
 
+pub mod audit;
 pub mod backend;
 pub mod barrier;
 pub mod cidr;

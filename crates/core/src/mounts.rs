@@ -26,6 +26,12 @@ pub struct MountConfig {
     pub default_lease_ttl: u64,
     /// Maximum lease TTL.
     pub max_lease_ttl: u64,
+    /// Request fields audit devices log as they are instead of HMAC'd.
+    #[serde(default)]
+    pub audit_non_hmac_request_keys: Vec<String>,
+    /// Response fields audit devices log as they are instead of HMAC'd.
+    #[serde(default)]
+    pub audit_non_hmac_response_keys: Vec<String>,
 }
 
 /// One persisted mount.

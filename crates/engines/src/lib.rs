@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod cubbyhole;
+pub mod discovery;
 pub mod kv;
 
 use coffer_core::backend::Registry;
@@ -15,5 +16,6 @@ use coffer_core::backend::Registry;
 pub fn register_all(registry: &mut Registry) {
     registry.register("kv", kv::factory());
     registry.register("cubbyhole", cubbyhole::factory());
+    registry.register("discovery", discovery::factory());
     auth::register(registry);
 }

@@ -135,6 +135,18 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     let app =
         app(core.clone(), settings.max_request_size).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    #[cfg(unix)]
+    {
+        // SIGHUP reopens audit files, for log rotation.
+        let core = core.clone();
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reopening audit files");
+                core.audit_reopen();
+            }
+        });
+    }
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
     tokio::spawn(async move {

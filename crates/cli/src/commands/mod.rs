@@ -1,8 +1,11 @@
 //! What every command shares: the connection context, exit-code carrying errors and the
 //! output helpers that pick between table and JSON.
 
+pub mod audit;
 pub mod auth;
+pub mod discovery;
 pub mod generic;
+pub mod inject;
 pub mod kv;
 pub mod kv_metadata;
 pub mod kv_path;
@@ -10,8 +13,11 @@ pub mod lease;
 pub mod login;
 pub mod login_method;
 pub mod mfa;
+pub mod onboard;
 pub mod operator;
 pub mod policy;
+pub mod run;
+pub mod scan;
 pub mod secrets;
 pub mod token;
 

@@ -1,5 +1,6 @@
 //! The `sys/` backend: seal control, mounts, policies, capabilities and UI helpers.
 
+mod audit_api;
 mod internal;
 mod leases_api;
 mod mounts_api;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 /// Paths under `sys/` that need `sudo` (Vault's root-protected system paths we serve).
 pub fn needs_sudo(rel: &str) -> bool {
     matches!(rel, "rotate" | "rotate/keyring" | "seal" | "raw" | "audit" | "remount")
+        || rel.starts_with("audit-hash/")
         || [
             "raw/",
             "audit/",
@@ -54,6 +56,8 @@ pub async fn handle(
     let mut resp = if let Some(resp) = seal_api::handle(core, op, rel).await? {
         resp
     } else if let Some(resp) = mounts_api::handle(core, state, op, rel, &req.data).await? {
+        resp
+    } else if let Some(resp) = audit_api::handle(&state.audit, op, rel, &req.data).await? {
         resp
     } else if let Some(resp) = policy_api::handle(state, acl, caller, op, rel, &req.data).await? {
         resp

@@ -115,6 +115,8 @@ pub(crate) fn mount_info(entry: &MountEntry) -> Value {
             "default_lease_ttl": entry.config.default_lease_ttl,
             "max_lease_ttl": entry.config.max_lease_ttl,
             "force_no_cache": false,
+            "audit_non_hmac_request_keys": entry.config.audit_non_hmac_request_keys,
+            "audit_non_hmac_response_keys": entry.config.audit_non_hmac_response_keys,
         },
         "options": if entry.options.is_empty() { Value::Null } else { json!(entry.options) },
         "local": entry.local,
@@ -159,6 +161,14 @@ fn config_ttls(data: &Map<String, Value>, entry: &mut MountEntry) -> Result<()> 
     }
     if let Some(ttl) = parse_field(data, "max_lease_ttl")? {
         entry.config.max_lease_ttl = ttl;
+    }
+    for (field, slot) in [
+        ("audit_non_hmac_request_keys", &mut entry.config.audit_non_hmac_request_keys),
+        ("audit_non_hmac_response_keys", &mut entry.config.audit_non_hmac_response_keys),
+    ] {
+        if let Some(keys) = crate::fields::string_list(data, field)? {
+            *slot = keys;
+        }
     }
     if entry.config.max_lease_ttl != 0 && entry.config.default_lease_ttl > entry.config.max_lease_ttl {
         return Err(CoreError::bad("default lease TTL cannot be greater than max lease TTL"));

@@ -1,0 +1,219 @@
+//! Engine tests: prefilter and window confirmation, multiline rules, related pairing,
+//! non-secret filters and suppressions.
+
+use super::*;
+use crate::{Baseline, Config};
+
+fn scanner() -> Scanner {
+    Scanner::new(crate::rules::tests::test_rules(), ScanOptions::default()).unwrap()
+}
+
+fn ids(findings: &[Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.rule_id.as_str()).collect()
+}
+
+const GH: &str = "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";
+const AKID: &str = "AKIA5WKH7DNSIPZZ7FK4";
+const AWS_SK: &str = "pZHtZrjmTJAMJTT1/NXa0IrleG6woopoDzp7O8Qu";
+
+#[test]
+fn scanner_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scanner>();
+}
+
+#[test]
+fn every_builtin_example_and_negative() {
+    let s = scanner();
+    for rule in s.rules().rules() {
+        for ex in &rule.examples {
+            let found = s.scan_bytes("example.txt", ex.as_bytes());
+            let mine = found.iter().filter(|f| f.rule_id == rule.id).count();
+            assert_eq!(mine, 1, "rule {} example {ex:?} gave {:?}", rule.id, ids(&found));
+        }
+        for neg in &rule.negatives {
+            let found = s.scan_bytes("negative.txt", neg.as_bytes());
+            assert!(
+                found.iter().all(|f| f.rule_id != rule.id),
+                "rule {} negative {neg:?} gave {:?}",
+                rule.id,
+                ids(&found)
+            );
+        }
+    }
+}
+
+#[test]
+fn finds_and_locates_secrets() {
+    let text = format!("fn main() {{\n    let t = \"{GH}\";\n}}\n// é x {GH}\n");
+    let found = scanner().scan_bytes("src/main.rs", text.as_bytes());
+    assert_eq!(ids(&found), ["github-token", "github-token"]);
+    assert_eq!((found[0].line, found[0].column, found[0].end_line), (2, 14, 2));
+    assert_eq!((found[1].line, found[1].column), (4, 8));
+    assert_eq!(found[0].secret.expose(), GH);
+    assert_eq!(found[0].secret.redacted(), "ghp_…");
+    assert_eq!(found[0].key_name.as_deref(), Some("t"));
+    assert_eq!(found[1].key_name, None);
+    assert_eq!(found[0].fingerprint, fingerprint("github-token", "src/main.rs", GH));
+    assert_eq!(found[0].fingerprint.len(), 64);
+    assert!(!format!("{found:?}").contains(GH), "Debug must not print secrets");
+}
+
+#[test]
+fn no_keyword_no_finding_and_keyword_elsewhere_ignored() {
+    let s = scanner();
+    // A valid token shape with its keyword cut off is not reported (the prefilter decides).
+    assert!(s.scan_bytes("a", &GH.as_bytes()[4..]).is_empty());
+    // Keyword far away on another line does not confirm a bare value.
+    let text = format!("ghp_\n\n\n{}", &GH[4..]);
+    assert!(s.scan_bytes("a", text.as_bytes()).is_empty());
+    // Huge line: bounded window, still found near the keyword.
+    let mut big = "x".repeat(100_000);
+    big.push_str(&format!(" token={GH} "));
+    big.push_str(&"y".repeat(100_000));
+    assert_eq!(ids(&s.scan_bytes("big", big.as_bytes())), ["github-token"]);
+}
+
+#[test]
+fn same_line_hits_dedupe() {
+    let text = format!("GITHUB_TOKEN=\"{GH}\" # ghp_ ghp_ ghp_");
+    let found = scanner().scan_bytes("x.env", text.as_bytes());
+    assert_eq!(ids(&found), ["github-token"]);
+    assert_eq!(found[0].key_name.as_deref(), Some("GITHUB_TOKEN"));
+}
+
+#[test]
+fn multiline_pairs_and_xml() {
+    let s = scanner();
+    let r = s.rules().get("generic-secret-pair").unwrap();
+    let yaml = "env:\n  - name: STRIPE_SECRET\n    value: \"Zq8vN3kLp2Xr7Tw\"\n";
+    assert!(r.compiled().regex.is_match(yaml.as_bytes()), "regex");
+    let yaml = "env:\n  - name: STRIPE_SECRET\n    value: \"Zq8vN3kLp2Xr7Tw\"\n  - name: LOG_LEVEL\n    value: debug\n";
+    let found = scanner().scan_bytes("deploy.yaml", yaml.as_bytes());
+    assert_eq!(ids(&found), ["generic-secret-pair"]);
+    assert_eq!(found[0].key_name.as_deref(), Some("STRIPE_SECRET"));
+    assert_eq!(found[0].line, 3);
+    let xml = "<config>\n  <dbPassword>\n    Zq8vN3kLp2Xr7Tw\n  </dbPassword>\n</config>";
+    let found = scanner().scan_bytes("app.xml", xml.as_bytes());
+    assert_eq!(ids(&found), ["generic-secret-pair"]);
+    assert_eq!(found[0].line, 3);
+}
+
+#[test]
+fn private_key_spans_lines() {
+    let rule = scanner().rules().get("private-key").unwrap().clone();
+    let text = format!("# key\n{}\nafter", rule.examples[0].trim());
+    let found = scanner().scan_bytes("id_rsa", text.as_bytes());
+    assert_eq!(ids(&found), ["private-key"]);
+    assert_eq!((found[0].line, found[0].end_line), (2, 5));
+}
+
+#[test]
+fn related_aws_pair() {
+    let text = format!("[default]\naws_access_key_id = {AKID}\naws_secret_access_key = {AWS_SK}\n");
+    let found = scanner().scan_bytes(".aws/credentials", text.as_bytes());
+    assert_eq!(ids(&found), ["aws-access-key-id", "aws-secret-access-key"]);
+    let (rid, value) = found[1].related.clone().unwrap();
+    assert_eq!((rid.as_str(), value.expose()), ("aws-access-key-id", AKID));
+    assert_eq!(found[1].key_name.as_deref(), Some("aws_secret_access_key"));
+    // Too far apart: no pairing.
+    let far = format!("aws_access_key_id = {AKID}\n{}aws_secret_access_key = {AWS_SK}\n", "\n".repeat(10));
+    let found = scanner().scan_bytes("c", far.as_bytes());
+    assert!(found[1].related.is_none());
+}
+
+#[test]
+fn generic_filters_drop_non_secrets() {
+    let s = scanner();
+    let negatives = [
+        "password_hash = \"5f4dcc3b5aa765d61d8327deb882cf99\"",
+        "secret = \"da39a3ee5e6b4b0d3255bfef95601890afd80709\"",
+        "api_key: 123e4567-e89b-12d3-a456-426614174000",
+        "token = os.environ.get(\"TOKEN\")",
+        "password = self.password_field",
+        "SECRET_KEY=${SECRET_KEY}",
+        "token: {{ .Values.token }}",
+        "token: ${{ secrets.DEPLOY_TOKEN }}",
+        "api_key = \"<your-api-key>\"",
+        "password = \"********\"",
+        "password: $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+        "password: ENC[AES256_GCM,data:q8Zt3LmX9vB2,iv:abc,tag:def,type:str]",
+        "secret_file = /etc/app/secret.pem",
+        "client_id = q8Zt3LmX9vB2nR7kW4pY",
+        "\"integrity\": \"sha512-q8Zt3LmX9vB2nR7kW4pYq8Zt3LmX9vB2nR7kW4pY==\" token",
+        "token = SomeWordsOnly",
+        "password: Tr0ub4dor&3x # coffer:allow",
+    ];
+    for n in negatives {
+        let found = s.scan_bytes("cfg", n.as_bytes());
+        assert!(found.is_empty(), "{n:?} gave {:?}", ids(&found));
+    }
+    let found = s.scan_bytes("cfg", b"password: Tr0ub4dor&3x");
+    assert_eq!(ids(&found), ["generic-password"]);
+}
+
+#[test]
+fn specific_rule_wins_over_generic() {
+    let text = format!("github_token = \"{GH}\"");
+    assert_eq!(ids(&scanner().scan_bytes("x", text.as_bytes())), ["github-token"]);
+}
+
+#[test]
+fn bad_checksum_not_reported() {
+    let bad = format!("{}AAAAAA", &GH[..34]);
+    assert!(scanner().scan_bytes("x", format!("tok {bad}").as_bytes()).is_empty());
+}
+
+#[test]
+fn config_allowlist_paths_rules_regexes() {
+    let text = format!("t = {GH}\npassword: Tr0ub4dor&3x\n");
+    let config = Config::from_toml(
+        "[allowlist]\npaths = [\"fixtures/**\"]\nrules = [\"generic-password\"]\nregexes = [\"^ghp_Ky9\"]\n",
+    )
+    .unwrap();
+    let s = Scanner::new(
+        crate::rules::tests::test_rules(),
+        ScanOptions {
+            allowlist: config.allowlist.clone(),
+        },
+    )
+    .unwrap();
+    assert!(s.scan_bytes("fixtures/a/b.txt", text.as_bytes()).is_empty());
+    assert!(s.scan_bytes("src/x.txt", text.as_bytes()).is_empty());
+    let only_paths = ScanOptions {
+        allowlist: crate::Allowlist {
+            paths: vec!["fixtures/**".into()],
+            ..Default::default()
+        },
+    };
+    let s = Scanner::new(crate::rules::tests::test_rules(), only_paths).unwrap();
+    assert_eq!(s.scan_bytes("./src/x.txt", text.as_bytes()).len(), 2);
+    assert!(s.scan_bytes("./fixtures/x.txt", text.as_bytes()).is_empty());
+}
+
+#[test]
+fn baseline_reports_only_new() {
+    let s = scanner();
+    let old = s.scan_bytes("a.env", format!("T={GH}").as_bytes());
+    let baseline = Baseline::parse(&Baseline::from_findings(&old).to_json()).unwrap();
+    assert_eq!(baseline.len(), 1);
+    let now = s.scan_bytes("a.env", format!("T={GH}\npassword: Tr0ub4dor&3x").as_bytes());
+    let new = baseline.new_findings(now);
+    assert_eq!(ids(&new), ["generic-password"]);
+    // A JSON report and a bare array are accepted as baselines too.
+    let fp = &old[0].fingerprint;
+    assert!(Baseline::parse(&format!("[\"{fp}\"]")).unwrap().contains(fp));
+    assert!(Baseline::parse(&format!("[{{\"fingerprint\": \"{fp}\"}}]")).unwrap().contains(fp));
+    assert!(Baseline::parse("{\"nope\": 1}").is_err());
+}
+
+#[test]
+fn unknown_related_rule_is_an_error() {
+    let set = RuleSet::from_toml(
+        "[[rules]]\nid = \"a\"\ndescription = \"d\"\nkind = \"token\"\nkeywords = [\"k\"]\nregex = \"k\"\nrelated = \"zzz\"\n",
+    )
+    .unwrap();
+    let err = Scanner::new(set, ScanOptions::default()).err().unwrap().to_string();
+    assert!(err.contains("zzz"), "{err}");
+}
+
