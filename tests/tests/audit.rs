@@ -77,13 +77,19 @@ async fn file_audit_device_records_verifies_and_fails_closed() {
     // Tamper with a copy: edit one line in the middle.
     let tampered = s.dir().join("tampered.log");
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let edited = 1 + lines[1..].iter().position(|l| l.contains("secret/data/app")).expect("a KV entry after line 1");
+    let edited = 1 + lines[1..]
+        .iter()
+        .position(|l| l.contains("secret/data/app"))
+        .expect("a KV entry after line 1");
     lines[edited] = lines[edited].replacen("secret/data/app", "secret/data/other", 1);
     std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
     let out = s.cli(&["audit", "verify", tampered.to_str().unwrap()], None);
     assert_eq!(out.code, Some(1), "{out:#?}");
     let named = format!(":{}:", edited + 1);
-    assert!(out.stdout.contains(&named), "the edited line {named} is named: {out:#?}");
+    assert!(
+        out.stdout.contains(&named),
+        "the edited line {named} is named: {out:#?}"
+    );
     let out = s.cli(&["audit", "verify", "/nonexistent/audit.log"], None);
     assert_eq!(out.code, Some(2), "{out:#?}");
 

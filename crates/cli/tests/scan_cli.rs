@@ -28,9 +28,17 @@ fn tree() -> tempfile::TempDir {
 fn exit_codes() {
     let dir = tree();
     let found = coffer(&["scan", "--no-progress", "app"], dir.path());
-    assert_eq!(found.status.code(), Some(1), "{}", String::from_utf8_lossy(&found.stderr));
+    assert_eq!(
+        found.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
     let table = String::from_utf8(found.stdout).unwrap();
-    assert!(table.contains("github-token") && table.contains(".env:1") && table.contains("ghp_…"), "{table}");
+    assert!(
+        table.contains("github-token") && table.contains(".env:1") && table.contains("ghp_…"),
+        "{table}"
+    );
     assert!(!table.contains(GH), "the table must not show the secret");
     let clean = coffer(&["scan", "app/main.py"], dir.path());
     assert_eq!(clean.status.code(), Some(0));
@@ -39,7 +47,11 @@ fn exit_codes() {
     let bad = coffer(&["scan", "--format", "xml", "app"], dir.path());
     assert_eq!(bad.status.code(), Some(2));
     let bad_rules = dir.path().join("bad.toml");
-    std::fs::write(&bad_rules, "[[rules]]\nid = \"oops\"\ndescription = \"d\"\nkind = \"token\"\nkeywords = [\"x\"]\nregex = \"((\"\n").unwrap();
+    std::fs::write(
+        &bad_rules,
+        "[[rules]]\nid = \"oops\"\ndescription = \"d\"\nkind = \"token\"\nkeywords = [\"x\"]\nregex = \"((\"\n",
+    )
+    .unwrap();
     let out = coffer(&["scan", "--rules", bad_rules.to_str().unwrap(), "app"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("oops"));
@@ -59,7 +71,10 @@ fn json_sarif_and_stdin() {
     let shown = coffer(&["scan", "--format", "json", "--show-secrets", "app"], dir.path());
     assert!(String::from_utf8_lossy(&shown.stdout).contains(GH));
     let sarif_file = dir.path().join("out.sarif");
-    let out = coffer(&["scan", "-format=sarif", "--output", sarif_file.to_str().unwrap(), "app"], dir.path());
+    let out = coffer(
+        &["scan", "-format=sarif", "--output", sarif_file.to_str().unwrap(), "app"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif_file).unwrap()).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -71,7 +86,12 @@ fn json_sarif_and_stdin() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("token: {GH}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("token: {GH}\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -82,7 +102,10 @@ fn json_sarif_and_stdin() {
 fn baseline_and_config() {
     let dir = tree();
     let baseline = dir.path().join("baseline.json");
-    let out = coffer(&["scan", "--write-baseline", baseline.to_str().unwrap(), "app"], dir.path());
+    let out = coffer(
+        &["scan", "--write-baseline", baseline.to_str().unwrap(), "app"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(0));
     let out = coffer(&["scan", "--baseline", baseline.to_str().unwrap(), "app"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
@@ -90,7 +113,11 @@ fn baseline_and_config() {
     let out = coffer(&["scan", "--baseline", baseline.to_str().unwrap(), "app"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("new.txt:1"));
-    std::fs::write(dir.path().join("app/.coffer-scan.toml"), "[allowlist]\npaths = [\"new.txt\", \".env\"]\n").unwrap();
+    std::fs::write(
+        dir.path().join("app/.coffer-scan.toml"),
+        "[allowlist]\npaths = [\"new.txt\", \".env\"]\n",
+    )
+    .unwrap();
     let out = coffer(&["scan", "app"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }

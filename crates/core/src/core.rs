@@ -6,7 +6,8 @@ use crate::barrier::{Barrier, BarrierOp};
 use crate::identity::{IDENTITY_PREFIX, IdentityStore, MountInfo, ResolvedEntity};
 use crate::mfa::{MFA_PREFIX, MfaStore};
 use crate::mounts::{
-    CUBBYHOLE_KIND, IDENTITY_KIND, MOUNT_TABLE_PATH, MountEntry, MountTable, Route, SYSTEM_KIND, TOKEN_KIND,
+    CUBBYHOLE_KIND, DISCOVERY_KIND, IDENTITY_KIND, MOUNT_TABLE_PATH, MountEntry, MountTable, Route, SYSTEM_KIND,
+    TOKEN_KIND,
 };
 use crate::policy_store::{POLICY_PREFIX, PolicyStore};
 use crate::request::{Operation, Request, Response};
@@ -358,7 +359,7 @@ impl Core {
         };
         if matches!(
             route.entry.kind.as_str(),
-            SYSTEM_KIND | TOKEN_KIND | CUBBYHOLE_KIND | IDENTITY_KIND
+            SYSTEM_KIND | TOKEN_KIND | CUBBYHOLE_KIND | IDENTITY_KIND | DISCOVERY_KIND
         ) {
             return Err(CoreError::bad(format!("cannot unmount \"{path}\"")));
         }
@@ -651,6 +652,11 @@ fn default_mount_table() -> Vec<MountEntry> {
         MountEntry::new("cubbyhole/", CUBBYHOLE_KIND, "per-token private secret storage"),
         sys,
         MountEntry::new("identity/", IDENTITY_KIND, "identity store"),
+        MountEntry::new(
+            "coffer/discovery/",
+            DISCOVERY_KIND,
+            "inventory of secrets found by `coffer scan`",
+        ),
         MountEntry::new("auth/token/", TOKEN_KIND, "token based credentials"),
     ]
 }

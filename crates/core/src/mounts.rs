@@ -14,6 +14,8 @@ pub const MOUNT_TABLE_PATH: &str = "core/mounts";
 pub const SYSTEM_KIND: &str = "system";
 /// Type of the built-in `auth/token/` mount.
 pub const TOKEN_KIND: &str = "token";
+/// Type of the built-in `coffer/discovery/` mount (the scanner's inventory).
+pub const DISCOVERY_KIND: &str = "discovery";
 /// Type of the built-in `identity/` mount.
 pub const IDENTITY_KIND: &str = "identity";
 /// Type of the built-in `cubbyhole/` mount.

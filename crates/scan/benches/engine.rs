@@ -36,7 +36,15 @@ fn corpus() -> Vec<u8> {
         let mut files = Vec::new();
         if let Ok(indexes) = std::fs::read_dir(&src) {
             for index in indexes.flatten() {
-                for name in ["regex-syntax", "serde", "aho-corasick", "toml", "ignore", "clap_builder", "tokio"] {
+                for name in [
+                    "regex-syntax",
+                    "serde",
+                    "aho-corasick",
+                    "toml",
+                    "ignore",
+                    "clap_builder",
+                    "tokio",
+                ] {
                     if let Ok(crates) = std::fs::read_dir(index.path()) {
                         for c in crates.flatten() {
                             if c.file_name().to_string_lossy().starts_with(&format!("{name}-")) {
@@ -82,7 +90,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(20);
-    group.bench_function("scan_bytes/registry-code", |b| b.iter(|| scanner.scan_bytes("corpus", &data)));
+    group.bench_function("scan_bytes/registry-code", |b| {
+        b.iter(|| scanner.scan_bytes("corpus", &data))
+    });
     group.finish();
     c.bench_function("scanner_new/builtin", |b| {
         b.iter(|| Scanner::new(RuleSet::builtin(), ScanOptions::default()).expect("rules"))

@@ -10,8 +10,21 @@ fn main() {
     let out = scan_paths(&scanner, &[root.into()], &WalkOptions::default(), None).expect("scan");
     if std::env::var_os("SHOW").is_some() {
         for f in &out.findings {
-            println!("{} {}:{} {} {:?}", f.rule_id, f.path, f.line, f.secret.redacted(), f.key_name);
+            println!(
+                "{} {}:{} {} {:?}",
+                f.rule_id,
+                f.path,
+                f.line,
+                f.secret.redacted(),
+                f.key_name
+            );
         }
     }
-    println!("files {} bytes {} findings {} skipped {}", out.files, out.bytes, out.findings.len(), out.skipped.len());
+    println!(
+        "files {} bytes {} findings {} skipped {}",
+        out.files,
+        out.bytes,
+        out.findings.len(),
+        out.skipped.len()
+    );
 }

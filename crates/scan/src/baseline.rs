@@ -83,7 +83,10 @@ impl Baseline {
 
     /// The findings that are not in the baseline.
     pub fn new_findings(&self, findings: Vec<Finding>) -> Vec<Finding> {
-        findings.into_iter().filter(|f| !self.contains(&f.fingerprint)).collect()
+        findings
+            .into_iter()
+            .filter(|f| !self.contains(&f.fingerprint))
+            .collect()
     }
 
     /// Number of accepted fingerprints.

@@ -92,7 +92,11 @@ impl Config {
 
     /// The rules to scan with: built-in (unless `extend_default = false`) merged with these.
     pub fn rule_set(&self) -> Result<RuleSet, ScanError> {
-        let base = if self.extend_default { RuleSet::builtin() } else { RuleSet::default() };
+        let base = if self.extend_default {
+            RuleSet::builtin()
+        } else {
+            RuleSet::default()
+        };
         Ok(base.merge(RuleSet::from_rules(self.rules.clone())?))
     }
 }

@@ -91,10 +91,14 @@ impl Scanner {
             .iter()
             .map(|r| {
                 r.related.as_ref().map(|id| {
-                    rules.rules().iter().position(|o| &o.id == id).ok_or_else(|| ScanError::Rule {
-                        id: r.id.clone(),
-                        message: format!("related rule {id:?} does not exist"),
-                    })
+                    rules
+                        .rules()
+                        .iter()
+                        .position(|o| &o.id == id)
+                        .ok_or_else(|| ScanError::Rule {
+                            id: r.id.clone(),
+                            message: format!("related rule {id:?} does not exist"),
+                        })
                 })
             })
             .map(Option::transpose)
@@ -107,7 +111,9 @@ impl Scanner {
                 .map_err(|e| ScanError::Parse(format!("allowlist path {p:?}: {e}")))?;
             globs.add(glob);
         }
-        let allow_paths = globs.build().map_err(|e| ScanError::Parse(format!("allowlist paths: {e}")))?;
+        let allow_paths = globs
+            .build()
+            .map_err(|e| ScanError::Parse(format!("allowlist paths: {e}")))?;
         let allow_regexes = allow
             .regexes
             .iter()
@@ -178,7 +184,12 @@ impl Scanner {
             }
         }
         let keep = overlap_keep(&spans);
-        let mut findings: Vec<Finding> = findings.into_iter().zip(keep).filter(|(_, k)| *k).map(|(f, _)| f).collect();
+        let mut findings: Vec<Finding> = findings
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(f, _)| f)
+            .collect();
         self.attach_related(&mut findings);
         findings
     }
@@ -202,7 +213,12 @@ impl Scanner {
         if rule.min_entropy.is_some_and(|min| filters::entropy(secret) < min) {
             return None;
         }
-        if compiled.allow.iter().chain(&self.allow_regexes).any(|r| r.is_match(raw)) {
+        if compiled
+            .allow
+            .iter()
+            .chain(&self.allow_regexes)
+            .any(|r| r.is_match(raw))
+        {
             return None;
         }
         let key_name = match c.key {
@@ -240,7 +256,9 @@ impl Scanner {
     fn attach_related(&self, findings: &mut [Finding]) {
         let index_of = |id: &str| self.rules.rules().iter().position(|r| r.id == id);
         for i in 0..findings.len() {
-            let Some(ri) = index_of(&findings[i].rule_id) else { continue };
+            let Some(ri) = index_of(&findings[i].rule_id) else {
+                continue;
+            };
             let Some(target) = self.related[ri] else { continue };
             let within = self.rules.rules()[ri].related_within_lines.unwrap_or(RELATED_LINES);
             let target_id = &self.rules.rules()[target].id;
@@ -259,7 +277,9 @@ impl Scanner {
 fn confirm(ri: usize, compiled: &crate::rules::Compiled, data: &[u8], ws: usize, we: usize, out: &mut Vec<Candidate>) {
     let hay = &data[ws..we];
     for caps in compiled.regex.captures_iter(hay) {
-        let Some(secret) = caps.get_group(compiled.secret_group).or_else(|| caps.get_group(0)) else { continue };
+        let Some(secret) = caps.get_group(compiled.secret_group).or_else(|| caps.get_group(0)) else {
+            continue;
+        };
         if secret.is_empty() {
             continue;
         }

@@ -117,7 +117,10 @@ fn related_aws_pair() {
     assert_eq!((rid.as_str(), value.expose()), ("aws-access-key-id", AKID));
     assert_eq!(found[1].key_name.as_deref(), Some("aws_secret_access_key"));
     // Too far apart: no pairing.
-    let far = format!("aws_access_key_id = {AKID}\n{}aws_secret_access_key = {AWS_SK}\n", "\n".repeat(10));
+    let far = format!(
+        "aws_access_key_id = {AKID}\n{}aws_secret_access_key = {AWS_SK}\n",
+        "\n".repeat(10)
+    );
     let found = scanner().scan_bytes("c", far.as_bytes());
     assert!(found[1].related.is_none());
 }
@@ -203,7 +206,11 @@ fn baseline_reports_only_new() {
     // A JSON report and a bare array are accepted as baselines too.
     let fp = &old[0].fingerprint;
     assert!(Baseline::parse(&format!("[\"{fp}\"]")).unwrap().contains(fp));
-    assert!(Baseline::parse(&format!("[{{\"fingerprint\": \"{fp}\"}}]")).unwrap().contains(fp));
+    assert!(
+        Baseline::parse(&format!("[{{\"fingerprint\": \"{fp}\"}}]"))
+            .unwrap()
+            .contains(fp)
+    );
     assert!(Baseline::parse("{\"nope\": 1}").is_err());
 }
 
@@ -216,4 +223,3 @@ fn unknown_related_rule_is_an_error() {
     let err = Scanner::new(set, ScanOptions::default()).err().unwrap().to_string();
     assert!(err.contains("zzz"), "{err}");
 }
-

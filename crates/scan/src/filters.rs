@@ -19,25 +19,114 @@ static EXAMPLE_KEYS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// Values that are placeholders when they are the whole value (compared lowercased, with `-`
 /// and `_` removed).
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "changeme", "changeit", "example", "dummy", "test", "testing", "sample", "placeholder",
-    "redacted", "null", "nil", "none", "true", "false", "undefined", "password", "passwd",
-    "secret", "token", "apikey", "yourapikey", "yourtoken", "yoursecret", "yourpassword",
-    "foo", "bar", "foobar", "todo", "tbd", "fixme", "replaceme", "default", "empty", "string",
-    "value", "notset", "unset", "hidden", "masked", "secretkey", "accesskey", "privatekey",
-    "mypassword", "mysecret", "letmein", "admin", "qwerty", "pass", "pwd", "pw", "opensesame",
-    "hunter2", "s3cr3t", "secret123", "password123", "password1", "pass123", "p@ssw0rd",
-    "passw0rd", "topsecret", "supersecret", "abc123", "123456", "12345678", "root", "guest",
+    "changeme",
+    "changeit",
+    "example",
+    "dummy",
+    "test",
+    "testing",
+    "sample",
+    "placeholder",
+    "redacted",
+    "null",
+    "nil",
+    "none",
+    "true",
+    "false",
+    "undefined",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "yourapikey",
+    "yourtoken",
+    "yoursecret",
+    "yourpassword",
+    "foo",
+    "bar",
+    "foobar",
+    "todo",
+    "tbd",
+    "fixme",
+    "replaceme",
+    "default",
+    "empty",
+    "string",
+    "value",
+    "notset",
+    "unset",
+    "hidden",
+    "masked",
+    "secretkey",
+    "accesskey",
+    "privatekey",
+    "mypassword",
+    "mysecret",
+    "letmein",
+    "admin",
+    "qwerty",
+    "pass",
+    "pwd",
+    "pw",
+    "opensesame",
+    "hunter2",
+    "s3cr3t",
+    "secret123",
+    "password123",
+    "password1",
+    "pass123",
+    "p@ssw0rd",
+    "passw0rd",
+    "topsecret",
+    "supersecret",
+    "abc123",
+    "123456",
+    "12345678",
+    "root",
+    "guest",
 ];
 
 /// Substrings (lowercase) that mark a value as a placeholder for any rule.
 const PLACEHOLDER_PARTS: &[&str] = &[
-    "example", "placeholder", "changeme", "change_me", "change-me", "redacted", "your_", "your-",
-    "yourkey", "yourtoken", "xxxx", "****", "${", "{{", "}}", "<%", "%>", "...", "…", "dummy",
-    "replace_me", "replace-me", "insert_", "insert-", "fake", "notreal", "not_real", "not-a-real",
+    "example",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "redacted",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "xxxx",
+    "****",
+    "${",
+    "{{",
+    "}}",
+    "<%",
+    "%>",
+    "...",
+    "…",
+    "dummy",
+    "replace_me",
+    "replace-me",
+    "insert_",
+    "insert-",
+    "fake",
+    "notreal",
+    "not_real",
+    "not-a-real",
 ];
 
 /// Markers of encrypted or encoded blobs shortly before a value.
-const BLOB_CONTEXT: &[&[u8]] = &[b"data:image/", b"ENC[AES256_GCM", b"$ANSIBLE_VAULT", b"!vault", b"base64,"];
+const BLOB_CONTEXT: &[&[u8]] = &[
+    b"data:image/",
+    b"ENC[AES256_GCM",
+    b"$ANSIBLE_VAULT",
+    b"!vault",
+    b"base64,",
+];
 
 /// True when `secret` is a known non-secret for every rule. `before` is the text just before the
 /// secret (a bounded slice of its line or window).
@@ -45,7 +134,10 @@ pub(crate) fn is_non_secret(secret: &str, before: &[u8]) -> bool {
     if EXAMPLE_KEYS.contains(secret) || is_placeholder(secret) || is_crypt_hash(secret) {
         return true;
     }
-    if ["sha512-", "sha384-", "sha256-", "sha1-"].iter().any(|p| secret.starts_with(p)) {
+    if ["sha512-", "sha384-", "sha256-", "sha1-"]
+        .iter()
+        .any(|p| secret.starts_with(p))
+    {
         return true;
     }
     if secret.starts_with("ENC[") || secret.starts_with("$ANSIBLE_VAULT;") || secret.starts_with("data:") {
@@ -95,14 +187,19 @@ fn is_variable(s: &str) -> bool {
 
 /// bcrypt, argon2, scrypt and sha-crypt password hashes.
 fn is_crypt_hash(s: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$", "$argon2", "$scrypt$", "$1$", "$5$", "$6$", "$y$", "$7$", "$pbkdf2"]
-        .iter()
-        .any(|p| s.starts_with(p))
+    [
+        "$2a$", "$2b$", "$2y$", "$argon2", "$scrypt$", "$1$", "$5$", "$6$", "$y$", "$7$", "$pbkdf2",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
 }
 
 /// Extra non-secret shapes for generic (key-name based) rules: hashes, UUIDs, words,
 /// identifiers, paths, URLs without credentials, calls and references.
 pub(crate) fn generic_value_rejected(s: &str) -> bool {
+    if impossible_checksummed_token(s) {
+        return true;
+    }
     let n = s.len();
     let hex = s.bytes().all(|b| b.is_ascii_hexdigit());
     if hex && matches!(n, 32 | 40 | 64 | 128) {
@@ -122,7 +219,11 @@ pub(crate) fn generic_value_rejected(s: &str) -> bool {
         return true;
     }
     // Percent-encoded test data (`pass%5B%7F`, `%00%01`).
-    let escapes = s.as_bytes().windows(3).filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()).count();
+    let escapes = s
+        .as_bytes()
+        .windows(3)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        .count();
     if escapes >= 2 {
         return true;
     }
@@ -207,9 +308,40 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 /// `config.yaml`, `keys/server.pem`.
 fn has_file_extension(s: &str) -> bool {
     const EXT: &[&str] = &[
-        "json", "yaml", "yml", "toml", "txt", "pem", "key", "crt", "cer", "p12", "pfx", "jks",
-        "env", "ini", "cfg", "conf", "xml", "properties", "js", "ts", "py", "rb", "go", "rs",
-        "java", "sh", "html", "png", "jpg", "svg", "log", "csv", "db", "sqlite",
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "txt",
+        "pem",
+        "key",
+        "crt",
+        "cer",
+        "p12",
+        "pfx",
+        "jks",
+        "env",
+        "ini",
+        "cfg",
+        "conf",
+        "xml",
+        "properties",
+        "js",
+        "ts",
+        "py",
+        "rb",
+        "go",
+        "rs",
+        "java",
+        "sh",
+        "html",
+        "png",
+        "jpg",
+        "svg",
+        "log",
+        "csv",
+        "db",
+        "sqlite",
     ];
     s.rsplit_once('.')
         .is_some_and(|(stem, ext)| !stem.is_empty() && EXT.contains(&ext.to_ascii_lowercase().as_str()))
@@ -231,15 +363,64 @@ fn is_identifier_like(s: &str) -> bool {
 /// path or other public companion.
 pub(crate) fn secret_key_name(key: &str) -> bool {
     const SECRETISH: &[&str] = &[
-        "pass", "pwd", "secret", "token", "key", "auth", "cred", "private", "signature", "salt",
-        "session", "cookie", "bearer", "jwt", "pat",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "auth",
+        "cred",
+        "private",
+        "signature",
+        "salt",
+        "session",
+        "cookie",
+        "bearer",
+        "jwt",
+        "pat",
     ];
     const PUBLIC_SUFFIX: &[&str] = &[
-        "id", "name", "file", "path", "url", "uri", "length", "len", "size", "type", "format",
-        "env", "header", "field", "prefix", "count", "label", "hint", "policy", "expiry",
-        "expires", "ttl", "version", "algorithm", "alg", "dir", "location", "mode", "index", "ref",
-        "placeholder", "pattern", "regex", "min", "max", "timeout", "hash", "digest", "checksum",
-        "hashed", "encrypted",
+        "id",
+        "name",
+        "file",
+        "path",
+        "url",
+        "uri",
+        "length",
+        "len",
+        "size",
+        "type",
+        "format",
+        "env",
+        "header",
+        "field",
+        "prefix",
+        "count",
+        "label",
+        "hint",
+        "policy",
+        "expiry",
+        "expires",
+        "ttl",
+        "version",
+        "algorithm",
+        "alg",
+        "dir",
+        "location",
+        "mode",
+        "index",
+        "ref",
+        "placeholder",
+        "pattern",
+        "regex",
+        "min",
+        "max",
+        "timeout",
+        "hash",
+        "digest",
+        "checksum",
+        "hashed",
+        "encrypted",
     ];
     let lower = key.to_ascii_lowercase();
     if !SECRETISH.iter().any(|w| lower.contains(w)) {
@@ -283,6 +464,24 @@ pub(crate) fn entropy(s: &str) -> f64 {
         .sum()
 }
 
+/// A value in a format that carries a checksum (GitHub, npm, Coffer tokens) whose checksum is
+/// wrong: not a real token, so no rule — generic ones included — may report it.
+fn impossible_checksummed_token(s: &str) -> bool {
+    use crate::validate::Validator;
+    let b = s.as_bytes();
+    let validator =
+        if b.len() > 4 && b.starts_with(b"gh") && b[3] == b'_' && matches!(b[2], b'p' | b'o' | b'u' | b's' | b'r') {
+            Validator::Github
+        } else if s.starts_with("npm_") {
+            Validator::Npm
+        } else if s.starts_with("cfs_") || s.starts_with("cfb_") {
+            Validator::Coffer
+        } else {
+            return false;
+        };
+    !validator.check(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,10 +489,29 @@ mod tests {
     #[test]
     fn placeholders() {
         for p in [
-            "${DB_PASSWORD}", "$DB_PASSWORD", "{{ .Values.password }}", "${{ secrets.TOKEN }}",
-            "<your-token>", "<token>", "changeme", "change_me", "xxxxxxxxxxxx", "********",
-            "your_api_key", "example", "dummy", "test", "sample", "placeholder", "REDACTED", "null",
-            "None", "true", "false", "%API_KEY%", "$(cat /run/secret)",
+            "${DB_PASSWORD}",
+            "$DB_PASSWORD",
+            "{{ .Values.password }}",
+            "${{ secrets.TOKEN }}",
+            "<your-token>",
+            "<token>",
+            "changeme",
+            "change_me",
+            "xxxxxxxxxxxx",
+            "********",
+            "your_api_key",
+            "example",
+            "dummy",
+            "test",
+            "sample",
+            "placeholder",
+            "REDACTED",
+            "null",
+            "None",
+            "true",
+            "false",
+            "%API_KEY%",
+            "$(cat /run/secret)",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
@@ -306,10 +524,16 @@ mod tests {
     fn documented_examples_hashes_blobs() {
         assert!(is_non_secret("AKIAIOSFODNN7EXAMPLE", b""));
         assert!(is_non_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", b""));
-        assert!(is_non_secret("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", b""));
+        assert!(is_non_secret(
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            b""
+        ));
         assert!(is_non_secret("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", b""));
         assert!(is_non_secret("sha512-Q2xvd25zIGFyZSBmdW5ueQ==", b"\"integrity\": \""));
-        assert!(is_non_secret("iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB", b"src=\"data:image/png;base64,"));
+        assert!(is_non_secret(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB",
+            b"src=\"data:image/png;base64,"
+        ));
         assert!(is_non_secret("ENC[AES256_GCM,data:abc,iv:def]", b"password: "));
         assert!(is_non_secret("6231366134363461", b"$ANSIBLE_VAULT;1.1;AES256\n"));
         assert!(!is_non_secret("q8Zt3LmX9vB2nR7kW4pY", b"password = \""));
@@ -317,6 +541,10 @@ mod tests {
 
     #[test]
     fn generic_shapes() {
+        assert!(
+            generic_value_rejected("ghp_0123456789abcdefghijABCDEFGHIJzzzzzz"),
+            "bad checksum"
+        );
         for no in [
             "5d41402abc4b2a76b9719d911017c592",
             "da39a3ee5e6b4b0d3255bfef95601890afd80709",
@@ -347,10 +575,25 @@ mod tests {
 
     #[test]
     fn key_names() {
-        for k in ["DB_PASSWORD", "apiKey", "client_secret", "AUTH_TOKEN", "passwd", "secretKey"] {
+        for k in [
+            "DB_PASSWORD",
+            "apiKey",
+            "client_secret",
+            "AUTH_TOKEN",
+            "passwd",
+            "secretKey",
+        ] {
             assert!(secret_key_name(k), "{k}");
         }
-        for k in ["client_id", "apiKeyId", "token_url", "password_length", "publicKey", "username", "KEY_NAME"] {
+        for k in [
+            "client_id",
+            "apiKeyId",
+            "token_url",
+            "password_length",
+            "publicKey",
+            "username",
+            "KEY_NAME",
+        ] {
             assert!(!secret_key_name(k), "{k}");
         }
     }

@@ -115,7 +115,9 @@ impl Rule {
     }
 
     pub(crate) fn compiled(&self) -> &Compiled {
-        self.compiled.as_ref().expect("rules are compiled when a RuleSet is built")
+        self.compiled
+            .as_ref()
+            .expect("rules are compiled when a RuleSet is built")
     }
 
     /// Checks the fields and compiles the regexes.
@@ -142,7 +144,10 @@ impl Rule {
             return Err(err("min_entropy must be between 0 and 8 bits per character".into()));
         }
         let regex = compile_regex(&self.regex).map_err(|e| err(format!("regex does not compile: {e}")))?;
-        let names: Vec<Option<&str>> = regex.group_info().pattern_names(regex_automata::PatternID::ZERO).collect();
+        let names: Vec<Option<&str>> = regex
+            .group_info()
+            .pattern_names(regex_automata::PatternID::ZERO)
+            .collect();
         let secret_group = names
             .iter()
             .position(|n| *n == Some("secret"))

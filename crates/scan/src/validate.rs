@@ -135,19 +135,31 @@ fn luhn_ok(secret: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
         .sum();
     sum.is_multiple_of(10)
 }
 
 fn pem_ok(secret: &str) -> bool {
-    let Some(begin) = secret.find("-----BEGIN ") else { return false };
+    let Some(begin) = secret.find("-----BEGIN ") else {
+        return false;
+    };
     let rest = &secret[begin + 11..];
-    let Some(label_end) = rest.find("-----") else { return false };
+    let Some(label_end) = rest.find("-----") else {
+        return false;
+    };
     let label = &rest[..label_end];
     let body_and_end = &rest[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
-    let Some(end) = body_and_end.find(&end_marker) else { return false };
+    let Some(end) = body_and_end.find(&end_marker) else {
+        return false;
+    };
     let body = &body_and_end[..end];
     let mut b64 = String::with_capacity(body.len());
     for line in body.lines().map(str::trim) {

@@ -21,13 +21,11 @@ const KEEP_BUFFER: usize = 1 << 20;
 
 /// Extensions of files that never hold scannable text.
 const SKIP_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "psd", "heic", "avif",
-    "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "zst", "lz4", "jar", "war", "ear",
-    "whl", "egg", "nupkg", "apk", "ipa", "deb", "rpm", "dmg", "iso", "img", "woff", "woff2",
-    "ttf", "otf", "eot", "mp3", "mp4", "m4a", "avi", "mov", "mkv", "wav", "flac", "ogg", "webm",
-    "exe", "dll", "so", "dylib", "a", "o", "obj", "lib", "class", "pyc", "pyo", "wasm", "bin",
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "sqlite", "db", "parquet", "avro",
-    "map", "svgz", "rlib", "rmeta",
+    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "psd", "heic", "avif", "zip", "gz", "tgz", "bz2",
+    "xz", "7z", "rar", "tar", "zst", "lz4", "jar", "war", "ear", "whl", "egg", "nupkg", "apk", "ipa", "deb", "rpm",
+    "dmg", "iso", "img", "woff", "woff2", "ttf", "otf", "eot", "mp3", "mp4", "m4a", "avi", "mov", "mkv", "wav", "flac",
+    "ogg", "webm", "exe", "dll", "so", "dylib", "a", "o", "obj", "lib", "class", "pyc", "pyo", "wasm", "bin", "pdf",
+    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "sqlite", "db", "parquet", "avro", "map", "svgz", "rlib", "rmeta",
 ];
 
 /// How to walk.
@@ -204,9 +202,7 @@ pub fn scan_reader(scanner: &Scanner, label: &str, mut reader: impl Read) -> Res
 
 /// Orders findings by path, line, column, rule.
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
-    });
+    findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
 }
 
 fn threads(n: usize) -> usize {
@@ -223,14 +219,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// `path` relative to `base` (when given and possible), `/`-separated, without `./`.
 fn display_path(path: &Path, base: Option<&Path>) -> String {
-    let rel = base.and_then(|b| path.strip_prefix(b).ok()).filter(|r| !r.as_os_str().is_empty());
+    let rel = base
+        .and_then(|b| path.strip_prefix(b).ok())
+        .filter(|r| !r.as_os_str().is_empty());
     let shown = rel.unwrap_or(path).to_string_lossy().replace('\\', "/");
     shown.strip_prefix("./").map(str::to_string).unwrap_or(shown)
 }
 
 /// Archives, media, compiled objects and minified assets, by name.
 pub fn skip_by_name(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     if name.ends_with(".min.js") || name.ends_with(".min.css") || name.ends_with(".min.mjs") {
         return true;
     }

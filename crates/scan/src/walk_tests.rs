@@ -48,10 +48,18 @@ fn hidden_and_ignored_files_are_scanned_by_default() {
     };
     let out = scan(dir.path(), &small);
     assert_eq!(paths(&out), [".env", "ignored.txt", "src/main.rs"]);
-    let reasons: Vec<(&str, &str)> = out.skipped.iter().map(|s| (s.path.as_str(), s.reason.as_str())).collect();
+    let reasons: Vec<(&str, &str)> = out
+        .skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
     assert_eq!(
         reasons,
-        [("app.js", "minified"), ("big.txt", "larger than 30000 bytes"), ("blob.dat2", "binary")]
+        [
+            ("app.js", "minified"),
+            ("big.txt", "larger than 30000 bytes"),
+            ("blob.dat2", "binary")
+        ]
     );
     assert!(out.files >= 4 && out.bytes > 0);
 }
@@ -76,7 +84,13 @@ fn file_root_missing_root_and_progress() {
     let progress = |b: u64| {
         seen.fetch_add(b, Ordering::Relaxed);
     };
-    let out = scan_paths(&scanner, std::slice::from_ref(&file), &WalkOptions::default(), Some(&progress)).unwrap();
+    let out = scan_paths(
+        &scanner,
+        std::slice::from_ref(&file),
+        &WalkOptions::default(),
+        Some(&progress),
+    )
+    .unwrap();
     assert_eq!(out.findings.len(), 1);
     assert_eq!(out.findings[0].path, file.display().to_string());
     assert_eq!(seen.load(Ordering::Relaxed), out.bytes);

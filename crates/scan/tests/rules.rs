@@ -37,7 +37,11 @@ fn file_rules() -> RuleSet {
     for name in RULE_FILES {
         let file = RuleSet::from_toml(&read_rule_file(name)).unwrap_or_else(|e| panic!("rules/{name}: {e}"));
         for rule in file.rules() {
-            assert!(seen.insert(rule.id.clone()), "rule id {} defined twice (again in {name})", rule.id);
+            assert!(
+                seen.insert(rule.id.clone()),
+                "rule id {} defined twice (again in {name})",
+                rule.id
+            );
         }
         set = set.merge(file);
     }
@@ -64,14 +68,22 @@ fn rule_files_have_enough_well_formed_rules() {
     for rule in set.rules() {
         assert!(!rule.examples.is_empty(), "rule {} has no example", rule.id);
         assert!(!rule.negatives.is_empty(), "rule {} has no negative", rule.id);
-        assert!(!rule.description.trim().is_empty(), "rule {} has no description", rule.id);
+        assert!(
+            !rule.description.trim().is_empty(),
+            "rule {} has no description",
+            rule.id
+        );
         assert!(
             rule.keywords.iter().all(|k| k == &k.to_ascii_lowercase()),
             "rule {}: keywords are written lowercase",
             rule.id
         );
         if let Some(related) = &rule.related {
-            assert!(set.get(related).is_some(), "rule {}: related rule {related} missing", rule.id);
+            assert!(
+                set.get(related).is_some(),
+                "rule {}: related rule {related} missing",
+                rule.id
+            );
         }
     }
     // Every domain file contributes.
@@ -160,7 +172,12 @@ fn every_example_found_once_and_every_negative_missed() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Examples are also found when they sit inside a larger file, surrounded by other text.
@@ -186,7 +203,10 @@ fn aws_secret_is_reported_with_its_key_id() {
     let found = scanner().scan_bytes(".aws/credentials", text.as_bytes());
     assert_eq!(ids(&found), ["aws-access-key-id", "aws-secret-access-key"]);
     let (rule, value) = found[1].related.clone().expect("secret paired with its id");
-    assert_eq!((rule.as_str(), value.expose()), ("aws-access-key-id", "AKIAQ3EGUJZ7ALFHWXPN"));
+    assert_eq!(
+        (rule.as_str(), value.expose()),
+        ("aws-access-key-id", "AKIAQ3EGUJZ7ALFHWXPN")
+    );
 }
 
 #[test]
@@ -195,7 +215,10 @@ fn name_value_pairs_on_separate_lines() {
     let yaml = "env:\n  - name: STRIPE_SECRET\n    value: \"Zq8vN3kLp2Xr7Tw\"\n  - name: LOG_LEVEL\n    value: debug\n";
     let found = s.scan_bytes("deploy.yaml", yaml.as_bytes());
     assert_eq!(ids(&found), ["kubernetes-env-name-value"]);
-    assert_eq!((found[0].line, found[0].key_name.as_deref()), (3, Some("STRIPE_SECRET")));
+    assert_eq!(
+        (found[0].line, found[0].key_name.as_deref()),
+        (3, Some("STRIPE_SECRET"))
+    );
     let xml = "<config>\n  <dbPassword>\n    Zq8vN3kLp2Xr7Tw\n  </dbPassword>\n</config>";
     let found = s.scan_bytes("app.xml", xml.as_bytes());
     assert_eq!(ids(&found), ["xml-element-secret"]);
@@ -206,9 +229,16 @@ fn name_value_pairs_on_separate_lines() {
 fn specific_rules_win_over_generic_ones() {
     let s = scanner();
     let gh = "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";
-    assert_eq!(ids(&s.scan_bytes("x", format!("GITHUB_TOKEN=\"{gh}\"").as_bytes())), ["github-token"]);
+    assert_eq!(
+        ids(&s.scan_bytes("x", format!("GITHUB_TOKEN=\"{gh}\"").as_bytes())),
+        ["github-token"]
+    );
     let pem = &s.rules().get("private-key-rsa").unwrap().examples[0];
-    assert_eq!(ids(&s.scan_bytes("id_rsa", pem.as_bytes())), ["private-key-rsa"], "not the catch-all too");
+    assert_eq!(
+        ids(&s.scan_bytes("id_rsa", pem.as_bytes())),
+        ["private-key-rsa"],
+        "not the catch-all too"
+    );
 }
 
 #[test]
@@ -226,7 +256,11 @@ fn checksummed_formats_reject_a_single_changed_character() {
         bad[i] = if bad[i] == b'q' { b'r' } else { b'q' };
         let bad = String::from_utf8(bad).unwrap();
         let found = s.scan_bytes("t", format!("token = {bad}\n").as_bytes());
-        assert!(found.iter().all(|f| f.rule_id != rule_id), "{bad} gave {:?}", ids(&found));
+        assert!(
+            found.iter().all(|f| f.rule_id != rule_id),
+            "{bad} gave {:?}",
+            ids(&found)
+        );
     }
     let batch = coffer_crypto::token::encode_batch(b"sealed state of a batch token, 48 bytes long..");
     let found = s.scan_bytes("t", format!("X-Vault-Token: {batch}\n").as_bytes());

@@ -18,8 +18,18 @@ async fn setup() -> (Core, String, String) {
         let req = Request::new(op, path).with_token(root.clone()).with_data(body);
         async move { core.handle(req).await.unwrap() }
     };
-    call(Operation::Update, "sys/mounts/secret", json!({"type": "kv", "options": {"version": "2"}})).await;
-    call(Operation::Update, "secret/data/app", json!({"data": {"password": "hunter2"}})).await;
+    call(
+        Operation::Update,
+        "sys/mounts/secret",
+        json!({"type": "kv", "options": {"version": "2"}}),
+    )
+    .await;
+    call(
+        Operation::Update,
+        "secret/data/app",
+        json!({"data": {"password": "hunter2"}}),
+    )
+    .await;
     call(
         Operation::Update,
         "sys/policies/acl/reader",
@@ -32,7 +42,10 @@ async fn setup() -> (Core, String, String) {
 }
 
 fn pipeline(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     let (core, root, policy_token) = rt.block_on(setup());
     for (label, token) in [("root", root.clone()), ("policy", policy_token)] {
         c.bench_function(&format!("kv2_read_{label}"), |b| {

@@ -22,7 +22,11 @@ const EXIT_FAIL: u8 = 2;
 
 /// Find hardcoded secrets in files, directories, stdin (`-`) or git history.
 #[derive(Debug, Parser)]
-#[command(name = "coffer scan", about, after_help = "Exit codes: 0 no findings, 1 findings, 2 error.")]
+#[command(
+    name = "coffer scan",
+    about,
+    after_help = "Exit codes: 0 no findings, 1 findings, 2 error."
+)]
 pub struct ScanArgs {
     /// Files or directories to scan (`-` for standard input); default `.`.
     #[arg(value_name = "PATH")]
@@ -72,6 +76,9 @@ pub struct ScanArgs {
     /// Scan the staged changes of the repository at PATH (for pre-commit hooks).
     #[arg(long)]
     pub staged: bool,
+    /// Onboarding: store findings in Coffer and rewrite configuration files to references.
+    #[command(flatten)]
+    pub onboarding: super::onboard::OnboardFlags,
 }
 
 /// `coffer scan` as seen by the main parser (for `coffer --help`); [`main`] normally handles
@@ -86,7 +93,11 @@ pub struct ScanPassthrough {
 impl ScanPassthrough {
     /// The command line `coffer scan ARGS…`.
     pub fn argv(self) -> Vec<OsString> {
-        ["coffer", "scan"].into_iter().map(OsString::from).chain(self.args).collect()
+        ["coffer", "scan"]
+            .into_iter()
+            .map(OsString::from)
+            .chain(self.args)
+            .collect()
     }
 }
 
@@ -137,7 +148,11 @@ pub fn main(argv: Vec<OsString>) -> u8 {
 
 /// The scan itself; `Err` is a message for standard error (exit 2).
 pub fn run(args: &ScanArgs) -> Result<u8, String> {
-    let paths: Vec<String> = if args.paths.is_empty() { vec![".".into()] } else { args.paths.clone() };
+    let paths: Vec<String> = if args.paths.is_empty() {
+        vec![".".into()]
+    } else {
+        args.paths.clone()
+    };
     let scanner = build_scanner(args, &paths)?;
     let outcome = collect(args, &paths, &scanner)?;
     let mut findings = outcome.findings;
@@ -158,7 +173,9 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
         Some(file) => std::fs::write(file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| e.to_string())?;
         }
     }
     if args.format != Format::Table {
@@ -166,8 +183,17 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
             eprintln!("skipped {}: {}", s.path, s.reason);
         }
     }
+    if let Some(text) = super::onboard::after_scan(&findings, Path::new(&paths[0]), &args.onboarding)? {
+        if args.format == Format::Table && args.output.is_none() {
+            print!("{text}");
+        } else {
+            eprint!("{text}");
+        }
+    }
     if let Some(file) = &args.write_baseline {
-        Baseline::from_findings(&findings).write(file).map_err(|e| e.to_string())?;
+        Baseline::from_findings(&findings)
+            .write(file)
+            .map_err(|e| e.to_string())?;
         eprintln!("Wrote {} fingerprint(s) to {}", findings.len(), file.display());
         return Ok(EXIT_CLEAN);
     }
@@ -243,7 +269,8 @@ fn progress_bar(disabled: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} scanning… {bytes} ({binary_bytes_per_sec}) {elapsed}") {
+    if let Ok(style) = ProgressStyle::with_template("{spinner} scanning… {bytes} ({binary_bytes_per_sec}) {elapsed}")
+    {
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(120));
@@ -266,7 +293,16 @@ mod tests {
     fn arguments_parse() {
         use clap::CommandFactory;
         ScanArgs::command().debug_assert();
-        let a = ScanArgs::try_parse_from(["coffer scan", "--format", "sarif", "--git", "--since", "2024-01-01", "."]).unwrap();
+        let a = ScanArgs::try_parse_from([
+            "coffer scan",
+            "--format",
+            "sarif",
+            "--git",
+            "--since",
+            "2024-01-01",
+            ".",
+        ])
+        .unwrap();
         assert_eq!(a.format, Format::Sarif);
         assert!(a.git);
         assert!(ScanArgs::try_parse_from(["coffer scan", "--since", "2024-01-01"]).is_err());

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Prefixes no user mount may take.
-const RESERVED: &[&str] = &["sys/", "auth/", "cubbyhole/", "identity/"];
+const RESERVED: &[&str] = &["sys/", "auth/", "cubbyhole/", "identity/", "coffer/"];
 
 pub(super) async fn handle(
     core: &Core,
@@ -163,8 +163,14 @@ fn config_ttls(data: &Map<String, Value>, entry: &mut MountEntry) -> Result<()> 
         entry.config.max_lease_ttl = ttl;
     }
     for (field, slot) in [
-        ("audit_non_hmac_request_keys", &mut entry.config.audit_non_hmac_request_keys),
-        ("audit_non_hmac_response_keys", &mut entry.config.audit_non_hmac_response_keys),
+        (
+            "audit_non_hmac_request_keys",
+            &mut entry.config.audit_non_hmac_request_keys,
+        ),
+        (
+            "audit_non_hmac_response_keys",
+            &mut entry.config.audit_non_hmac_response_keys,
+        ),
     ] {
         if let Some(keys) = crate::fields::string_list(data, field)? {
             *slot = keys;

@@ -46,7 +46,11 @@ pub fn table(findings: &[Finding], skipped: &[Skipped], stats: Option<Stats>) ->
     out.push_str(&if findings.is_empty() {
         "No secrets found".to_string()
     } else {
-        format!("{} in {}", plural(findings.len(), "finding"), plural(files.len(), "file"))
+        format!(
+            "{} in {}",
+            plural(findings.len(), "finding"),
+            plural(files.len(), "file")
+        )
     });
     if let Some(s) = stats {
         out.push_str(&format!(

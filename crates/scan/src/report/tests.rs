@@ -24,9 +24,21 @@ fn finding(rule: &str, path: &str, line: usize, secret: &str, key: Option<&str>)
 }
 
 fn sample() -> (Vec<Finding>, Vec<Skipped>) {
-    let mut aws = finding("aws-secret-access-key", "config/.aws credentials", 3, "pZHtZrjmTJAMJTT1/NXa0IrleG6woopoDzp7O8Qu", Some("aws_secret_access_key"));
+    let mut aws = finding(
+        "aws-secret-access-key",
+        "config/.aws credentials",
+        3,
+        "pZHtZrjmTJAMJTT1/NXa0IrleG6woopoDzp7O8Qu",
+        Some("aws_secret_access_key"),
+    );
     aws.related = Some(("aws-access-key-id".into(), SecretValue::new("AKIA5WKH7DNSIPZZ7FK4")));
-    let mut old = finding("github-token", "src/main.rs", 12, "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", None);
+    let mut old = finding(
+        "github-token",
+        "src/main.rs",
+        12,
+        "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",
+        None,
+    );
     old.commit = Some(CommitInfo {
         id: "0123456789abcdef0123456789abcdef01234567".into(),
         author: "Ada".into(),
@@ -43,7 +55,10 @@ fn sample() -> (Vec<Finding>, Vec<Skipped>) {
 #[test]
 fn table_snapshot() {
     let (f, s) = sample();
-    let stats = Some(Stats { files: 42, bytes: 1_234_567 });
+    let stats = Some(Stats {
+        files: 42,
+        bytes: 1_234_567,
+    });
     insta::assert_snapshot!("table", table(&f, &s, stats));
     insta::assert_snapshot!("table_empty", table(&[], &[], stats));
 }
@@ -65,7 +80,10 @@ fn sarif_snapshot() {
     let (f, s) = sample();
     let out = sarif(&f, &s);
     insta::assert_snapshot!("sarif", out);
-    assert!(!out.contains("pZHtZrjm") && !out.contains("ghp_Ky9P"), "secrets must be redacted");
+    assert!(
+        !out.contains("pZHtZrjm") && !out.contains("ghp_Ky9P"),
+        "secrets must be redacted"
+    );
 }
 
 fn obj<'a>(v: &'a Value, at: &str) -> &'a serde_json::Map<String, Value> {
@@ -107,7 +125,10 @@ fn check_sarif(log: &Value) {
         require(&r["message"], "message", &["text"]);
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"], "ruleIndex points at the rule");
-        assert!(matches!(r["level"].as_str(), Some("none" | "note" | "warning" | "error")));
+        assert!(matches!(
+            r["level"].as_str(),
+            Some("none" | "note" | "warning" | "error")
+        ));
         for loc in r["locations"].as_array().unwrap() {
             let pl = &loc["physicalLocation"];
             let uri = pl["artifactLocation"]["uri"].as_str().unwrap();

@@ -145,7 +145,9 @@ fn place(
     read: &mut dyn FnMut(&str) -> Option<String>,
 ) -> (Action, Option<(usize, usize)>, String) {
     let exposed = f.secret.expose();
-    let unquoted = ['"', '\''].iter().find_map(|q| exposed.strip_prefix(*q)?.strip_suffix(*q));
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|q| exposed.strip_prefix(*q)?.strip_suffix(*q));
     let secret = unquoted.filter(|s| !s.is_empty()).unwrap_or(exposed).to_string();
     let kind = FileKind::detect(&f.path);
     if f.commit.is_some() || kind == FileKind::Other {
