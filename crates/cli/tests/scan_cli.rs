@@ -121,3 +121,42 @@ fn baseline_and_config() {
     let out = coffer(&["scan", "app"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn ssh_inventory_flags_weak_unencrypted_and_unowned_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let keygen = |args: &[&str]| {
+        let ok = Command::new("ssh-keygen")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("ssh-keygen is installed");
+        assert!(ok.status.success(), "{ok:?}");
+    };
+    keygen(&["-q", "-t", "rsa", "-b", "1024", "-N", "", "-f", "weak"]);
+    keygen(&["-q", "-t", "ed25519", "-N", "pass-phrase-1", "-f", "good"]);
+    keygen(&["-q", "-t", "ed25519", "-N", "", "-f", "stranger"]);
+    let stranger = std::fs::read_to_string(dir.path().join("stranger.pub")).unwrap();
+    std::fs::remove_file(dir.path().join("stranger")).unwrap();
+    std::fs::remove_file(dir.path().join("stranger.pub")).unwrap();
+    let good = std::fs::read_to_string(dir.path().join("good.pub")).unwrap();
+    std::fs::write(dir.path().join("authorized_keys"), format!("{stranger}{good}")).unwrap();
+
+    let out = coffer(&["scan", "--ssh", "."], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("weak") && text.contains("short-rsa"), "{text}");
+    assert!(text.contains("UNOWNED"), "{text}");
+    assert!(
+        !text.contains("good  unencrypted"),
+        "the passphrase-protected key is not flagged: {text}"
+    );
+
+    let out = coffer(&["scan", "--ssh", ".", "--format", "json"], dir.path());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["authorized_keys"].as_array().unwrap().len(), 2);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"),
+        "no key material"
+    );
+}

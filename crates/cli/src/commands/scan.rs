@@ -76,6 +76,10 @@ pub struct ScanArgs {
     /// Scan the staged changes of the repository at PATH (for pre-commit hooks).
     #[arg(long)]
     pub staged: bool,
+    /// Inventory SSH keys under PATH instead: private keys (unencrypted, DSA, short RSA),
+    /// public keys and authorized_keys entries, and which authorised keys have no known owner.
+    #[arg(long)]
+    pub ssh: bool,
     /// Onboarding: store findings in Coffer and rewrite configuration files to references.
     #[command(flatten)]
     pub onboarding: super::onboard::OnboardFlags,
@@ -153,6 +157,9 @@ pub fn run(args: &ScanArgs) -> Result<u8, String> {
     } else {
         args.paths.clone()
     };
+    if args.ssh {
+        return ssh_inventory(args, &paths);
+    }
     let scanner = build_scanner(args, &paths)?;
     let outcome = collect(args, &paths, &scanner)?;
     let mut findings = outcome.findings;
@@ -310,4 +317,68 @@ mod tests {
         assert!(is_scan(&["coffer".into(), "scan".into()]));
         assert!(!is_scan(&["coffer".into(), "kv".into()]));
     }
+}
+
+/// `coffer scan --ssh`: the key inventory as JSON, or a table of what needs attention.
+/// Exit 1 when a key is flagged or an authorised key has no known owner.
+fn ssh_inventory(args: &ScanArgs, paths: &[String]) -> Result<u8, String> {
+    let roots: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let inventory = coffer_scan::ssh::inventory(&roots).map_err(|e| e.to_string())?;
+    let flagged: Vec<(String, String)> = inventory
+        .flagged()
+        .filter(|(_, weaknesses)| !weaknesses.is_empty())
+        .map(|(location, weaknesses)| {
+            let names: Vec<String> = weaknesses
+                .iter()
+                .map(|w| {
+                    serde_json::to_value(w)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+                .collect();
+            (location, names.join(", "))
+        })
+        .collect();
+    let unowned = inventory.unowned().count();
+    let text = if args.format == Format::Json {
+        serde_json::to_string_pretty(&inventory).map_err(|e| e.to_string())? + "\n"
+    } else {
+        let mut out = format!(
+            "{} private keys, {} public keys, {} authorized_keys entries, {} distinct keys\n",
+            inventory.private_keys.len(),
+            inventory.public_keys.len(),
+            inventory.authorized_keys.len(),
+            inventory.keys.len()
+        );
+        for (location, weaknesses) in &flagged {
+            out.push_str(&format!("FLAGGED  {location}  {weaknesses}\n"));
+        }
+        for key in inventory.unowned() {
+            let fingerprint = serde_json::to_value(&key.fingerprint)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let places: Vec<String> = key
+                .authorized_in
+                .iter()
+                .map(|l| format!("{}:{}", l.file, l.line))
+                .collect();
+            out.push_str(&format!(
+                "UNOWNED  {} {}  authorised in {}\n",
+                key.key_type,
+                fingerprint.trim_matches('"'),
+                places.join(", ")
+            ));
+        }
+        out
+    };
+    match &args.output {
+        Some(file) => std::fs::write(file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(if flagged.is_empty() && unowned == 0 {
+        EXIT_CLEAN
+    } else {
+        EXIT_FOUND
+    })
 }
