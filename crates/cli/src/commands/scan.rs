@@ -355,7 +355,7 @@ fn ssh_inventory(args: &ScanArgs, paths: &[String]) -> Result<u8, String> {
             out.push_str(&format!("FLAGGED  {location}  {weaknesses}\n"));
         }
         for key in inventory.unowned() {
-            let fingerprint = serde_json::to_value(&key.fingerprint)
+            let fingerprint = serde_json::to_value(key.fingerprint)
                 .map(|v| v.to_string())
                 .unwrap_or_default();
             let places: Vec<String> = key
