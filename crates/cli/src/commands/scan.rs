@@ -284,41 +284,6 @@ fn progress_bar(disabled: bool) -> ProgressBar {
     bar
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1024").unwrap(), 1024);
-        assert_eq!(parse_size("10M").unwrap(), 10 << 20);
-        assert_eq!(parse_size("512KiB").unwrap(), 512 << 10);
-        assert!(parse_size("ten").is_err());
-    }
-
-    #[test]
-    fn arguments_parse() {
-        use clap::CommandFactory;
-        ScanArgs::command().debug_assert();
-        let a = ScanArgs::try_parse_from([
-            "coffer scan",
-            "--format",
-            "sarif",
-            "--git",
-            "--since",
-            "2024-01-01",
-            ".",
-        ])
-        .unwrap();
-        assert_eq!(a.format, Format::Sarif);
-        assert!(a.git);
-        assert!(ScanArgs::try_parse_from(["coffer scan", "--since", "2024-01-01"]).is_err());
-        assert!(ScanArgs::try_parse_from(["coffer scan", "--format", "xml"]).is_err());
-        assert!(is_scan(&["coffer".into(), "scan".into()]));
-        assert!(!is_scan(&["coffer".into(), "kv".into()]));
-    }
-}
-
 /// `coffer scan --ssh`: the key inventory as JSON, or a table of what needs attention.
 /// Exit 1 when a key is flagged or an authorised key has no known owner.
 fn ssh_inventory(args: &ScanArgs, paths: &[String]) -> Result<u8, String> {
@@ -381,4 +346,39 @@ fn ssh_inventory(args: &ScanArgs, paths: &[String]) -> Result<u8, String> {
     } else {
         EXIT_FOUND
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("10M").unwrap(), 10 << 20);
+        assert_eq!(parse_size("512KiB").unwrap(), 512 << 10);
+        assert!(parse_size("ten").is_err());
+    }
+
+    #[test]
+    fn arguments_parse() {
+        use clap::CommandFactory;
+        ScanArgs::command().debug_assert();
+        let a = ScanArgs::try_parse_from([
+            "coffer scan",
+            "--format",
+            "sarif",
+            "--git",
+            "--since",
+            "2024-01-01",
+            ".",
+        ])
+        .unwrap();
+        assert_eq!(a.format, Format::Sarif);
+        assert!(a.git);
+        assert!(ScanArgs::try_parse_from(["coffer scan", "--since", "2024-01-01"]).is_err());
+        assert!(ScanArgs::try_parse_from(["coffer scan", "--format", "xml"]).is_err());
+        assert!(is_scan(&["coffer".into(), "scan".into()]));
+        assert!(!is_scan(&["coffer".into(), "kv".into()]));
+    }
 }
