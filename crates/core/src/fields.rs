@@ -74,6 +74,24 @@ pub fn string_map(data: &Map<String, Value>, name: &str) -> Result<Option<Map<St
     }
 }
 
+/// A map whose values are strings, numbers or booleans, as strings (mount and audit
+/// `options`); empty when absent or null.
+pub fn options_map(data: &Map<String, Value>, name: &str) -> Result<std::collections::HashMap<String, String>> {
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(Default::default()),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                Value::Bool(b) => Ok((k.clone(), b.to_string())),
+                _ => Err(CoreError::bad(format!("option \"{k}\" must be a string"))),
+            })
+            .collect(),
+        Some(_) => Err(CoreError::bad(format!("\"{name}\" must be a map of strings"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,17 +72,5 @@ fn info(d: &AuditDeviceInfo) -> Value {
 }
 
 fn options(data: &Map<String, Value>) -> Result<HashMap<String, String>> {
-    match data.get("options") {
-        None | Some(Value::Null) => Ok(HashMap::new()),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                Value::Number(n) => Ok((k.clone(), n.to_string())),
-                Value::Bool(b) => Ok((k.clone(), b.to_string())),
-                _ => Err(CoreError::bad(format!("option \"{k}\" must be a string"))),
-            })
-            .collect(),
-        Some(_) => Err(CoreError::bad("\"options\" must be a map of strings")),
-    }
+    crate::fields::options_map(data, "options")
 }
