@@ -391,7 +391,15 @@ async fn a_dead_device_does_not_stall_and_catches_up_from_its_spool() {
     .await;
     let report = check(&dead_file, None);
     assert!(report.is_intact(), "{:?}", report.problem);
-    assert_eq!((report.first_seq, report.last_seq), (Some(3), Some(22)));
+    // Entries 1–2 reach the old file, or — if the directory vanished before the device wrote
+    // them (another device had already made the request durable) — the spool: either way the
+    // new file is an intact tail of the chain ending at the last entry.
+    assert!(
+        report.first_seq.is_some_and(|s| (1..=3).contains(&s)),
+        "{:?}",
+        report.first_seq
+    );
+    assert_eq!(report.last_seq, Some(22));
     assert_eq!(check(&env.path("good.log"), None).last_seq, Some(22));
     assert!(env.broker.lag().iter().all(|l| l.healthy));
 }
