@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side: Coffer (SQLite, file audit device) and OpenBao 2.7.2 (raft, file audit device),
-# measured with ../shared/bench/vaultbench in one session (first version: not yet run end to
-# end — issue 5). Prints both JSON summaries and a
+# measured with ../shared/bench/vaultbench in one session. Prints both summaries and a
 # ratio table. Usage: bench/vault/run.sh [-d SECONDS] [-n SECRETS] [--policy-token]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
