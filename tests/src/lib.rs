@@ -137,6 +137,11 @@ impl CofferServer {
             .expect("log file")
     }
 
+    /// Process id of the running server, if it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The tempdir holding the database, config and logs.
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -55,6 +55,7 @@ pub struct Unsealed {
     pub(crate) expiration: Arc<crate::expiration::ExpirationManager>,
     pub(crate) mfa: MfaStore,
     pub(crate) audit: Arc<crate::audit::AuditBroker>,
+    pub(crate) quotas: crate::quotas::Quotas,
 }
 
 pub(crate) struct Inner {
@@ -65,6 +66,8 @@ pub(crate) struct Inner {
     pub(crate) state: ArcSwapOption<Unsealed>,
     /// Serialises init/unseal/seal/rotate and mount-table changes (never taken by requests).
     pub(crate) admin: tokio::sync::Mutex<()>,
+    /// Request counters and latency histograms (`sys/metrics`).
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 /// The secrets server's core. Cheap to clone.
@@ -95,6 +98,7 @@ impl Core {
             progress: parking_lot::Mutex::new(UnsealProgress::default()),
             state: ArcSwapOption::empty(),
             admin: tokio::sync::Mutex::new(()),
+            metrics: crate::metrics::Metrics::new(),
         }))
     }
 
@@ -301,6 +305,7 @@ impl Core {
         policies.ensure_default().await?;
         let identity = IdentityStore::new(View::new(barrier.clone(), IDENTITY_PREFIX));
         let mfa = MfaStore::new(View::new(barrier.clone(), MFA_PREFIX));
+        let quotas = crate::quotas::Quotas::load(View::new(barrier.clone(), crate::quotas::QUOTA_PREFIX)).await?;
         let audit =
             Arc::new(crate::audit::AuditBroker::load(barrier.clone(), crate::audit::BrokerOptions::default()).await?);
         Ok(Unsealed {
@@ -312,6 +317,7 @@ impl Core {
             identity,
             mfa,
             audit,
+            quotas,
         })
     }
 
@@ -417,13 +423,34 @@ impl Core {
 
     /// Handles one request: seal check, token, routing, ACL, backend. See ARCHITECTURE.md.
     pub async fn handle(&self, req: Request) -> Result<Response> {
+        let (start, op, sys) = (std::time::Instant::now(), req.operation, req.path.starts_with("sys/"));
+        let mut route = None;
+        let result = self.handle_routed(req, &mut route).await;
+        let mount = route
+            .as_ref()
+            .map_or(if sys { "sys/" } else { "" }, |r| r.entry.path.as_str());
+        self.0.metrics.record(mount, op, &result, start.elapsed());
+        result
+    }
+
+    /// `handle` without the metrics: leaves the route it found in `route_seen`.
+    async fn handle_routed(&self, req: Request, route_seen: &mut Option<Arc<Route>>) -> Result<Response> {
         check_path(&req.path)?;
+        // Quotas come first (before the token lookup, and before sys/mfa/validate), so floods
+        // are cut cheaply; the seal and health endpoints are never limited.
+        if let Ok(state) = self.unsealed()
+            && !crate::sys::never_rate_limited(&req.path)
+        {
+            state.quotas.enforce(&req, &state.audit).await?;
+        }
         if let Some(resp) = crate::sys::handle_unauthenticated(self, &req).await? {
             return Ok(resp);
         }
         let state = self.unsealed()?;
         let mounts = state.mounts.load_full();
-        let routed = mounts.route(&req.path);
+        let routed = mounts
+            .route(&req.path)
+            .map(|(route, rel)| (&*route_seen.insert(route), rel));
         if let Some((route, rel)) = &routed
             && let Some(backend) = &route.backend
             && is_unauthenticated(backend.unauthenticated_paths(), rel)
@@ -614,7 +641,7 @@ fn backend_request<'a>(
 }
 
 /// Whether `rel` matches one of a backend's unauthenticated paths (`login`, `login/*`).
-fn is_unauthenticated(paths: &[&str], rel: &str) -> bool {
+pub(crate) fn is_unauthenticated(paths: &[&str], rel: &str) -> bool {
     paths.iter().any(|p| match p.strip_suffix('*') {
         Some(prefix) => rel.starts_with(prefix),
         None => rel == *p,

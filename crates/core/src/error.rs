@@ -34,6 +34,14 @@ pub enum CoreError {
     /// The operation would exceed a configured limit.
     #[error("{0}")]
     TooLarge(String),
+    /// A rate limit quota refused the request (429).
+    #[error("request path \"{path}\": rate limit quota exceeded")]
+    RateLimited {
+        /// The request path.
+        path: String,
+        /// `Retry-After` and `X-Ratelimit-*` values, when the quota config asks for them.
+        headers: Option<crate::quotas::RateLimitHeaders>,
+    },
     /// Storage failed; the message never contains stored values.
     #[error("storage error: {0}")]
     Storage(#[from] coffer_storage::StorageError),

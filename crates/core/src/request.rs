@@ -189,6 +189,8 @@ pub struct Response {
     /// A body sent as is instead of the envelope (Vault does this for sys/health, sys/init,
     /// sys/seal-status, sys/unseal).
     pub raw: Option<Value>,
+    /// A non-JSON body sent as is: (content type, body). `sys/metrics?format=prometheus`.
+    pub raw_text: Option<(String, String)>,
     /// Copy `data`'s fields to the top level too (Vault's legacy shape for most `sys/` paths).
     pub data_at_top_level: bool,
     /// Type of the mount that answered (`mount_type` in the envelope).
@@ -223,6 +225,15 @@ impl Response {
     pub fn raw(status: u16, body: Value) -> Self {
         Response {
             raw: Some(body),
+            status: Some(status),
+            ..Default::default()
+        }
+    }
+
+    /// A text body with its content type and a status code, outside the envelope.
+    pub fn text(status: u16, content_type: &str, body: String) -> Self {
+        Response {
+            raw_text: Some((content_type.to_string(), body)),
             status: Some(status),
             ..Default::default()
         }

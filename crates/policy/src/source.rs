@@ -28,6 +28,7 @@ pub(crate) fn parse_blocks(text: &str) -> Result<Vec<RawBlock>, PolicyError> {
 }
 
 fn parse_hcl(text: &str) -> Result<Vec<RawBlock>, PolicyError> {
+    guard_hcl(text)?;
     let body = hcl::parse(text).map_err(|err| match err {
         hcl::Error::Parse(e) => PolicyError::at(e.location().line(), e.message()),
         other => PolicyError::Invalid(other.to_string()),
@@ -77,6 +78,78 @@ fn parse_hcl(text: &str) -> Result<Vec<RawBlock>, PolicyError> {
         }
     }
     Ok(blocks)
+}
+
+/// Deepest `(` nesting accepted in HCL text. Policies need no parentheses at all (values are
+/// literals), but `(["read"])` has always parsed, so a little nesting stays allowed.
+const MAX_PAREN_DEPTH: usize = 4;
+
+/// Refuses, before `hcl::parse` sees them, the constructs on which that parser (hcl-rs 0.20)
+/// backtracks exponentially: unclosed `(` nested deeply (`n = x*(a*(a*(a*…` then a newline:
+/// 124 bytes take 16 s), and `${`/`%{` templates, whose interpolations nest the same way.
+/// Templates are refused after parsing anyway; this only refuses them sooner. Found by
+/// `fuzz/fuzz_targets/policy_parse.rs`; reproducers in `fuzz/regressions/policy_parse/`.
+///
+/// A lexical scan: quoted strings (which cannot span lines in HCL) and comments are skipped.
+fn guard_hcl(text: &str) -> Result<(), PolicyError> {
+    let bytes = text.as_bytes();
+    let (mut line, mut depth, mut i) = (1, 0usize, 0);
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        match b {
+            b'\n' => {
+                line += 1;
+                in_string = false;
+            }
+            b'$' | b'%' if next == Some(b) => i += 1, // `$${` and `%%{` are escapes
+            b'$' | b'%' if next == Some(b'{') => {
+                return Err(PolicyError::at(
+                    line,
+                    "string templates (${...}, %{...}, heredocs) are not supported",
+                ));
+            }
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            _ if in_string => {}
+            b'#' => {
+                while i + 1 < bytes.len() && bytes[i + 1] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if next == Some(b'/') => {
+                while i + 1 < bytes.len() && bytes[i + 1] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if next == Some(b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    if bytes[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                i += 1; // onto the closing `/`
+            }
+            b'(' => {
+                depth += 1;
+                if depth > MAX_PAREN_DEPTH {
+                    return Err(PolicyError::at(
+                        line,
+                        format!(
+                            "parentheses nested more than {MAX_PAREN_DEPTH} deep (policies take only literal values)"
+                        ),
+                    ));
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Attributes of a path block; nested label-less blocks (`allowed_parameters { ... }`,

@@ -113,3 +113,89 @@ path "other/" { capabilities = ["deny"] }
     assert!(!acl.has_access_under("cubbyhole/"));
     assert!(Acl::root().has_access_under("anything/"));
 }
+
+mod precedence {
+    //! Policy precedence as properties: deny on a pattern wins over every grant on that pattern
+    //! (from any policy); a more specific pattern wins over a less specific one.
+    use super::*;
+
+    fn caps() -> impl Strategy<Value = Vec<Capability>> {
+        prop::sample::subsequence(
+            vec![
+                Capability::Create,
+                Capability::Read,
+                Capability::Update,
+                Capability::Patch,
+                Capability::Delete,
+                Capability::List,
+                Capability::Sudo,
+            ],
+            1..=7,
+        )
+    }
+
+    fn rule(pattern: &str, caps: &[Capability]) -> String {
+        let names: Vec<String> = caps.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
+        format!("path \"{pattern}\" {{ capabilities = [{}] }}\n", names.join(", "))
+    }
+
+    fn acl(texts: &[String]) -> Acl {
+        let policies: Vec<Arc<Policy>> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Arc::new(Policy::parse(&format!("p{i}"), t).unwrap()))
+            .collect();
+        Acl::new(&policies)
+    }
+
+    proptest! {
+        #[test]
+        fn deny_wins_over_any_grant_on_the_same_pattern(
+            p in path_strategy(),
+            glob in any::<bool>(),
+            grant in caps(),
+            deny_first in any::<bool>(),
+        ) {
+            let pattern = if glob { format!("{p}*") } else { p.clone() };
+            let mut texts = vec![rule(&pattern, &grant), rule(&pattern, &[Capability::Deny])];
+            if deny_first {
+                texts.reverse();
+            }
+            let acl = acl(&texts);
+            for cap in &grant {
+                prop_assert!(!acl.check(&p, *cap, None).allowed, "{cap:?} allowed despite deny");
+            }
+            prop_assert!(acl.capabilities(&p).is_deny());
+        }
+
+        #[test]
+        fn more_specific_pattern_wins(
+            p in path_strategy(),
+            tail in "[a-z0-9]{1,6}",
+            general in caps(),
+            specific in caps(),
+            exact in any::<bool>(),
+        ) {
+            let path = format!("{p}/{tail}");
+            // `p/*` is less specific than `p/tail*`, which is less specific than `p/tail`.
+            let specific_pattern = if exact { path.clone() } else { format!("{path}*") };
+            let acl = acl(&[rule(&format!("{p}/*"), &general), rule(&specific_pattern, &specific)]);
+            for cap in Capability::ALL.iter().filter(|c| **c != Capability::Deny) {
+                prop_assert_eq!(
+                    acl.check(&path, *cap, None).allowed,
+                    specific.contains(cap),
+                    "capability {:?} on {} with general {:?} specific {:?}", cap, path, general, specific
+                );
+            }
+        }
+
+        #[test]
+        fn specific_deny_beats_general_grant(p in path_strategy(), tail in "[a-z0-9]{1,6}", general in caps()) {
+            let path = format!("{p}/{tail}");
+            let acl = acl(&[rule(&format!("{p}/*"), &general), rule(&path, &[Capability::Deny])]);
+            for cap in &general {
+                prop_assert!(!acl.check(&path, *cap, None).allowed);
+            }
+        }
+    }
+}

@@ -44,6 +44,7 @@ async fn setup() -> (Core, String, String) {
 fn pipeline(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .enable_all()
         .build()
         .unwrap();
     let (core, root, policy_token) = rt.block_on(setup());

@@ -10,6 +10,16 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8200";
 /// Default body limit: 32 MiB.
 pub const DEFAULT_MAX_REQUEST_SIZE: usize = 32 * 1024 * 1024;
+/// Default `listener.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Default `listener.max_header_bytes`: 64 KiB.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Smallest `listener.max_header_bytes` (hyper's minimum read buffer).
+pub const MIN_MAX_HEADER_BYTES: usize = 8192;
+/// Default `listener.http_read_header_timeout`, seconds.
+pub const DEFAULT_HTTP_READ_HEADER_TIMEOUT: u64 = 30;
+/// Default `listener.http_read_timeout`, seconds.
+pub const DEFAULT_HTTP_READ_TIMEOUT: u64 = 30;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -49,6 +59,51 @@ pub struct ListenerConfig {
     /// Allow plaintext HTTP on a non-loopback address (refused unless set).
     #[serde(default)]
     pub allow_plaintext_non_loopback: bool,
+    /// Most connections served at once; further ones wait in the kernel's accept queue.
+    pub max_connections: Option<usize>,
+    /// Largest request line + headers in bytes (431 above).
+    pub max_header_bytes: Option<usize>,
+    /// Time allowed to receive a request's headers; also how long an idle keep-alive
+    /// connection is kept. `"0"` disables.
+    pub http_read_header_timeout: Option<String>,
+    /// Time allowed to receive a request's body once its headers are in (408 above).
+    /// `"0"` disables.
+    pub http_read_timeout: Option<String>,
+    /// Deepest JSON nesting accepted in a request body (400 above; at most 128).
+    pub max_json_depth: Option<usize>,
+    /// Longest JSON string accepted in a request body, in bytes.
+    pub max_json_string_value_length: Option<usize>,
+    /// Most entries of one JSON object in a request body.
+    pub max_json_object_entry_count: Option<usize>,
+    /// Most elements of one JSON array in a request body.
+    pub max_json_array_element_count: Option<usize>,
+}
+
+/// Listener limits after validation (see `ListenerConfig`).
+#[derive(Debug, Clone)]
+pub struct ListenerLimits {
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Request line + headers, bytes.
+    pub max_header_bytes: usize,
+    /// Header read timeout (`None`: none).
+    pub http_read_header_timeout: Option<std::time::Duration>,
+    /// Body read timeout (`None`: none).
+    pub http_read_timeout: Option<std::time::Duration>,
+    /// JSON body limits.
+    pub json: crate::decode::JsonLimits,
+}
+
+impl Default for ListenerLimits {
+    fn default() -> Self {
+        ListenerLimits {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            http_read_header_timeout: Some(std::time::Duration::from_secs(DEFAULT_HTTP_READ_HEADER_TIMEOUT)),
+            http_read_timeout: Some(std::time::Duration::from_secs(DEFAULT_HTTP_READ_TIMEOUT)),
+            json: crate::decode::JsonLimits::default(),
+        }
+    }
 }
 
 /// `[storage]`.
@@ -99,6 +154,8 @@ pub struct Settings {
     pub max_request_size: usize,
     /// Read cache entries.
     pub cache_size: usize,
+    /// Connection, header, timeout and JSON limits of the listener.
+    pub limits: ListenerLimits,
     /// Dev mode.
     pub dev: bool,
 }
@@ -130,10 +187,72 @@ fn ttl(value: &Option<String>, name: &str, default: u64) -> anyhow::Result<u64> 
     }
 }
 
+/// Parses the text of a config file (TOML). Pure, so it is fuzzed on its own (fuzz/).
+pub fn parse(text: &str) -> anyhow::Result<Config> {
+    Ok(toml::from_str(text)?)
+}
+
+fn timeout(value: &Option<String>, name: &str, default: u64) -> anyhow::Result<Option<std::time::Duration>> {
+    let secs = ttl(value, name, default)?;
+    Ok((secs > 0).then(|| std::time::Duration::from_secs(secs)))
+}
+
+fn at_least_one(value: Option<usize>, name: &str, default: usize) -> anyhow::Result<usize> {
+    match value {
+        None => Ok(default),
+        Some(0) => bail!("listener.{name} must be at least 1"),
+        Some(v) => Ok(v),
+    }
+}
+
+fn listener_limits(l: &ListenerConfig) -> anyhow::Result<ListenerLimits> {
+    use crate::decode::{self, JsonLimits};
+    let max_header_bytes = l.max_header_bytes.unwrap_or(DEFAULT_MAX_HEADER_BYTES);
+    if max_header_bytes < MIN_MAX_HEADER_BYTES {
+        bail!("listener.max_header_bytes must be at least {MIN_MAX_HEADER_BYTES}");
+    }
+    let max_depth = at_least_one(l.max_json_depth, "max_json_depth", decode::DEFAULT_MAX_JSON_DEPTH)?;
+    if max_depth > decode::MAX_JSON_DEPTH_LIMIT {
+        bail!("listener.max_json_depth cannot exceed {}", decode::MAX_JSON_DEPTH_LIMIT);
+    }
+    Ok(ListenerLimits {
+        max_connections: at_least_one(l.max_connections, "max_connections", DEFAULT_MAX_CONNECTIONS)?,
+        max_header_bytes,
+        http_read_header_timeout: timeout(
+            &l.http_read_header_timeout,
+            "listener.http_read_header_timeout",
+            DEFAULT_HTTP_READ_HEADER_TIMEOUT,
+        )?,
+        http_read_timeout: timeout(
+            &l.http_read_timeout,
+            "listener.http_read_timeout",
+            DEFAULT_HTTP_READ_TIMEOUT,
+        )?,
+        json: JsonLimits {
+            max_depth,
+            max_string_value_length: at_least_one(
+                l.max_json_string_value_length,
+                "max_json_string_value_length",
+                decode::DEFAULT_MAX_JSON_STRING_VALUE_LENGTH,
+            )?,
+            max_object_entry_count: at_least_one(
+                l.max_json_object_entry_count,
+                "max_json_object_entry_count",
+                decode::DEFAULT_MAX_JSON_OBJECT_ENTRY_COUNT,
+            )?,
+            max_array_element_count: at_least_one(
+                l.max_json_array_element_count,
+                "max_json_array_element_count",
+                decode::DEFAULT_MAX_JSON_ARRAY_ELEMENT_COUNT,
+            )?,
+        },
+    })
+}
+
 /// Reads a config file.
 pub fn load(path: &Path) -> anyhow::Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    parse(&text).with_context(|| format!("invalid config file {}", path.display()))
 }
 
 /// Merges the config file (if any) and flags into validated settings.
@@ -181,6 +300,7 @@ pub fn resolve(args: &ServerArgs) -> anyhow::Result<Settings> {
     if default_lease_ttl > max_lease_ttl {
         bail!("default_lease_ttl cannot be greater than max_lease_ttl");
     }
+    let limits = listener_limits(&file.listener)?;
     Ok(Settings {
         listen,
         tls,
@@ -194,6 +314,7 @@ pub fn resolve(args: &ServerArgs) -> anyhow::Result<Settings> {
         max_lease_ttl,
         max_request_size: file.max_request_size.unwrap_or(DEFAULT_MAX_REQUEST_SIZE),
         cache_size: file.cache_size.unwrap_or(100_000),
+        limits,
         dev: args.dev,
     })
 }
@@ -246,5 +367,52 @@ mod tests {
         assert_eq!(resolve(&a).unwrap().listen.port(), 7777);
         std::fs::write(&path, "[listener]\nadress = \"x\"\n").unwrap();
         assert!(resolve(&a).is_err(), "unknown keys are rejected");
+    }
+
+    #[test]
+    fn listener_limits_have_defaults_and_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coffer.toml");
+        let a = ServerArgs {
+            config: Some(path.clone()),
+            ..args("127.0.0.1:0", Some("memory"))
+        };
+        std::fs::write(&path, "").unwrap();
+        let l = resolve(&a).unwrap().limits;
+        assert_eq!(l.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(l.max_header_bytes, DEFAULT_MAX_HEADER_BYTES);
+        assert_eq!(l.http_read_timeout, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(l.json, crate::decode::JsonLimits::default());
+        std::fs::write(
+            &path,
+            "[listener]\nmax_connections = 2\nmax_header_bytes = 9000\nhttp_read_timeout = \"1s\"\n\
+             http_read_header_timeout = \"0\"\nmax_json_depth = 5\nmax_json_string_value_length = 10\n\
+             max_json_object_entry_count = 3\nmax_json_array_element_count = 4\n",
+        )
+        .unwrap();
+        let l = resolve(&a).unwrap().limits;
+        assert_eq!(l.max_connections, 2);
+        assert_eq!(l.max_header_bytes, 9000);
+        assert_eq!(l.http_read_timeout, Some(std::time::Duration::from_secs(1)));
+        assert_eq!(l.http_read_header_timeout, None, "0 disables");
+        assert_eq!(
+            (
+                l.json.max_depth,
+                l.json.max_string_value_length,
+                l.json.max_object_entry_count,
+                l.json.max_array_element_count
+            ),
+            (5, 10, 3, 4)
+        );
+        for bad in [
+            "max_connections = 0",
+            "max_header_bytes = 100",
+            "max_json_depth = 129",
+            "max_json_depth = 0",
+            "http_read_timeout = \"soon\"",
+        ] {
+            std::fs::write(&path, format!("[listener]\n{bad}\n")).unwrap();
+            assert!(resolve(&a).is_err(), "{bad} is refused");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Coffer's HTTP server: the Vault wire format over axum, TLS through rustls.
 
 pub mod config;
+pub mod decode;
+pub mod hardening;
 pub mod http;
+pub mod listener;
 pub mod tls;
 
 use anyhow::Context;
@@ -72,11 +75,16 @@ pub fn build_core(settings: &Settings) -> anyhow::Result<Core> {
 }
 
 /// The axum application.
-pub fn app(core: Core, max_request_size: usize) -> axum::Router {
+pub fn app(core: Core, settings: &Settings) -> axum::Router {
     use axum::routing::any;
     axum::Router::new()
         .route("/v1/{*path}", any(http::handle))
-        .with_state(http::AppState { core, max_request_size })
+        .with_state(http::AppState {
+            core,
+            max_request_size: settings.max_request_size,
+            read_timeout: settings.limits.http_read_timeout,
+            json_limits: settings.limits.json,
+        })
 }
 
 fn init_logging(level: &str) {
@@ -87,6 +95,7 @@ fn init_logging(level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -129,12 +138,12 @@ async fn bootstrap_dev(core: &Core, root_token_id: Option<&str>, settings: &Sett
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let settings = config::resolve(&args)?;
     init_logging(&settings.log_level);
+    hardening::disable_core_dumps().context("cannot disable core dumps")?;
     let core = build_core(&settings)?;
     if settings.dev {
         bootstrap_dev(&core, args.dev_root_token_id.as_deref(), &settings).await?;
     }
-    let app =
-        app(core.clone(), settings.max_request_size).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app(core.clone(), &settings).into_make_service_with_connect_info::<std::net::SocketAddr>();
     #[cfg(unix)]
     {
         // SIGHUP reopens audit files, for log rotation.
@@ -147,24 +156,35 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             }
         });
     }
-    let handle = axum_server::Handle::new();
+    let handle = axum_server::Handle::<listener::PeerAddr>::new();
     let shutdown = handle.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
     });
+    let limits = &settings.limits;
+    let listener = listener::LimitedListener::bind(settings.listen, limits.max_connections)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let mut server = axum_server::Server::from_listener(listener)
+        .handle(handle)
+        // Also bounds hyper's protocol detection, which its header timeout does not cover.
+        .first_request_timeout(limits.http_read_header_timeout);
+    let http = server.http_builder();
+    // The head of a request must fit in the read buffer: a larger one is answered 431.
+    http.http1()
+        .max_buf_size(limits.max_header_bytes)
+        .header_read_timeout(limits.http_read_header_timeout);
+    http.http2()
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
     tracing::info!(address = %settings.listen, tls = settings.tls.is_some(), "listening");
     match &settings.tls {
         Some((cert, key)) => {
             let tls = tls::server_config(cert, key)?;
-            axum_server::bind_rustls(settings.listen, tls)
-                .handle(handle)
-                .serve(app)
-                .await?;
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls);
+            server.acceptor(acceptor).serve(app).await?;
         }
-        None => {
-            axum_server::bind(settings.listen).handle(handle).serve(app).await?;
-        }
+        None => server.serve(app).await?,
     }
     core.seal().await.ok();
     Ok(())

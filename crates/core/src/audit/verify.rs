@@ -85,7 +85,8 @@ impl Line {
 }
 
 fn links(a: &Line, b: &Line) -> bool {
-    a.head.is_some() && b.head.is_some() && b.seq() == a.seq() + 1 && b.prev() == a.hash
+    // `checked_add`: a forged `seq` of u64::MAX must not overflow (fuzz/regressions/audit_verify).
+    a.head.is_some() && b.head.is_some() && a.seq().checked_add(1) == Some(b.seq()) && b.prev() == a.hash
 }
 
 /// Checks one file's chain. `expected_prev` is the hash the first line must continue from
@@ -195,7 +196,17 @@ fn diagnose(p: &Line, prev2: Option<&str>, cur: &Line, next: Option<&Line>) -> P
             )
         };
     }
-    let (seq, want) = (cur.seq(), p.seq() + 1);
+    let seq = cur.seq();
+    let Some(want) = p.seq().checked_add(1) else {
+        return problem(
+            n,
+            ProblemKind::Inserted,
+            format!(
+                "line {n} cannot continue the chain: line {} already has the largest possible seq",
+                p.no
+            ),
+        );
+    };
     if next.is_some_and(|x| links(p, x)) {
         return if seq > want {
             problem(

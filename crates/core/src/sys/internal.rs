@@ -1,5 +1,5 @@
 //! `sys/internal/ui/mounts`: mount discovery used by the `vault`/`bao` CLIs (e.g. `kv get`
-//! asks which KV version serves a path).
+//! asks which KV version serves a path); `sys/internal/specs/openapi` (see `crate::openapi`).
 
 use super::mounts_api::mount_info;
 use crate::core::Unsealed;
@@ -19,6 +19,10 @@ pub(super) async fn handle(
         return Ok(None);
     }
     let table = state.mounts.load();
+    if rel == "internal/specs/openapi" {
+        let doc = crate::openapi::document(table.routes(), |path| may_see_mount(acl, path));
+        return Ok(Some(Response::raw(200, doc)));
+    }
     if rel == "internal/ui/mounts" {
         let (mut secret, mut auth) = (Map::new(), Map::new());
         for entry in table.entries() {

@@ -3,8 +3,10 @@
 mod audit_api;
 mod internal;
 mod leases_api;
+mod metrics_api;
 mod mounts_api;
 mod policy_api;
+mod quotas_api;
 mod seal_api;
 
 use crate::core::{Core, Unsealed};
@@ -30,6 +32,14 @@ pub fn needs_sudo(rel: &str) -> bool {
         ]
         .iter()
         .any(|p| rel.starts_with(p))
+}
+
+/// Paths no rate-limit quota applies to: initialising, unsealing and health checks.
+pub fn never_rate_limited(path: &str) -> bool {
+    matches!(
+        path,
+        "sys/init" | "sys/unseal" | "sys/seal-status" | "sys/health" | "sys/leader"
+    )
 }
 
 /// Serves the paths that need no token (and work while sealed). `None` = not one of them.
@@ -64,6 +74,10 @@ pub async fn handle(
     } else if let Some(resp) = leases_api::handle(state, op, rel, &req.data).await? {
         resp
     } else if let Some(resp) = internal::handle(state, acl, op, rel).await? {
+        resp
+    } else if let Some(resp) = quotas_api::handle(state, op, rel, &req.data).await? {
+        resp
+    } else if let Some(resp) = metrics_api::handle(core, state, op, rel, &req.data)? {
         resp
     } else if let Some(resp) =
         crate::wrapping::handle(core, state, caller, op, rel, &req.data, req.wrap_ttl.is_some()).await?

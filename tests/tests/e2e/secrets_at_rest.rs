@@ -1,7 +1,8 @@
-//! Nothing secret at rest in the clear: the SQLite file (and its WAL) and the server logs
-//! must contain no secret value, token or unseal key that went through the API.
+//! Nothing secret at rest in the clear: the SQLite file (and its WAL), the audit log and the
+//! server's own trace-level log must contain no secret value, token or unseal key that went
+//! through the API. Also: the server runs with core dumps disabled.
 
-use coffer_tests::{CofferServer, StorageKind, unique};
+use coffer_tests::{CofferServer, Options, StorageKind, unique};
 use serde_json::json;
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -9,12 +10,13 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
     !n.is_empty() && haystack.windows(n.len()).any(|w| w == n)
 }
 
-fn db_bytes(s: &CofferServer) -> Vec<(String, Vec<u8>)> {
+/// The database files and the audit log, by name.
+fn files_at_rest(s: &CofferServer) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(s.dir()).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("coffer.db") {
+        if name.starts_with("coffer.db") || name.starts_with("audit.log") {
             files.push((name, std::fs::read(entry.path()).unwrap()));
         }
     }
@@ -30,7 +32,11 @@ fn hex_decode(s: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn no_secret_appears_in_the_database_or_logs() {
-    let mut s = CofferServer::start(StorageKind::Sqlite).await;
+    let mut s = CofferServer::start_with(Options {
+        config: Some("log_level = \"trace\"\n".into()),
+        ..Options::new(StorageKind::Sqlite)
+    })
+    .await;
     let (status, init) = s
         .request(
             "PUT",
@@ -55,6 +61,15 @@ async fn no_secret_appears_in_the_database_or_logs() {
     let root = init["root_token"].as_str().unwrap().to_string();
     s.root_token = Some(root.clone());
     s.unseal(&keys[..2]).await;
+    let audit_path = s.dir().join("audit.log");
+    let (status, body) = s
+        .root_req(
+            "PUT",
+            "sys/audit/file",
+            Some(json!({"type": "file", "options": {"file_path": audit_path.to_str().unwrap()}})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
     s.root_req(
         "POST",
         "sys/mounts/secret",
@@ -123,6 +138,8 @@ async fn no_secret_appears_in_the_database_or_logs() {
     let dir = s.dir().to_path_buf();
     let check = |files: &[(String, Vec<u8>)], when: &str| {
         assert!(files.iter().any(|(n, _)| n == "coffer.db"), "no coffer.db in {dir:?}");
+        let audit = files.iter().find(|(n, _)| n == "audit.log").map(|(_, b)| b.len());
+        assert!(audit.unwrap_or(0) > 10_000, "the audit log is missing or nearly empty in {dir:?}");
         for (name, bytes) in files {
             for secret in &secrets {
                 assert!(
@@ -156,11 +173,23 @@ async fn no_secret_appears_in_the_database_or_logs() {
             }
         }
     };
-    check(&db_bytes(&s), "while running");
+    check(&files_at_rest(&s), "while running");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", s.pid().unwrap())).unwrap();
+    let core_line = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    assert_eq!(
+        core_line.split_whitespace().skip(4).take(2).collect::<Vec<_>>(),
+        ["0", "0"],
+        "core dumps are not disabled: {core_line}"
+    );
     s.stop_graceful();
-    check(&db_bytes(&s), "after a graceful stop");
+    check(&files_at_rest(&s), "after a graceful stop");
 
     let logs = s.logs();
+    // The log really is at trace level: every request left a debug line with its path.
+    assert!(
+        logs.contains("secret/data/app19") && logs.contains("DEBUG"),
+        "the server log has no request lines at debug/trace level:\n{logs}"
+    );
     for secret in secrets.iter().chain(&tokens).chain(&keys).chain(&keys_b64) {
         assert!(
             !logs.contains(secret.as_str()),
