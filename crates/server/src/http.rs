@@ -160,7 +160,10 @@ pub fn encode(resp: Response, request_id: &str) -> HttpResponse {
     if let Some((content_type, text)) = resp.raw_text {
         return (
             status.unwrap_or(StatusCode::OK),
-            [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-store".into())],
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-store".into()),
+            ],
             text,
         )
             .into_response();

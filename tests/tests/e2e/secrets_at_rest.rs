@@ -139,7 +139,10 @@ async fn no_secret_appears_in_the_database_or_logs() {
     let check = |files: &[(String, Vec<u8>)], when: &str| {
         assert!(files.iter().any(|(n, _)| n == "coffer.db"), "no coffer.db in {dir:?}");
         let audit = files.iter().find(|(n, _)| n == "audit.log").map(|(_, b)| b.len());
-        assert!(audit.unwrap_or(0) > 10_000, "the audit log is missing or nearly empty in {dir:?}");
+        assert!(
+            audit.unwrap_or(0) > 10_000,
+            "the audit log is missing or nearly empty in {dir:?}"
+        );
         for (name, bytes) in files {
             for secret in &secrets {
                 assert!(
