@@ -94,5 +94,5 @@ for name in cof[0]:
             print(f"| {name} | {metric} | {b:.1f} | {c:.1f} | {c/b:.2f} |")
 parts = open(f"{work}/ceiling.txt").read().split()
 rps = float(parts[0]); n = int(parts[1].split("=")[1]); ticks, hz = int(parts[2]), int(parts[3])
-print(f"\nceiling: {rps:.0f} req/s, {ticks / hz / n * 1e6:.1f} us CPU/req; coffer kv-read = {med(cof, 'kv-read', 'rps') / rps:.2f} of the ceiling")
+print(f"\nceiling: {rps:.0f} req/s, {ticks / hz / n * 1e6:.1f} us CPU/req; coffer kv-read = {med(cof, 'kv_read', 'rps') / rps:.2f} of the ceiling")
 PY
