@@ -80,15 +80,17 @@ fn parse_hcl(text: &str) -> Result<Vec<RawBlock>, PolicyError> {
     Ok(blocks)
 }
 
-/// Deepest `(` nesting accepted in HCL text. Policies need no parentheses at all (values are
-/// literals), but `(["read"])` has always parsed, so a little nesting stays allowed.
-const MAX_PAREN_DEPTH: usize = 4;
+/// Deepest nesting of `(`, `{` and `[` accepted in HCL text. Real policies need 3 to 5
+/// (`path "p" { allowed_parameters = { "k" = [...] } }`).
+const MAX_NESTING: usize = 8;
 
-/// Refuses, before `hcl::parse` sees them, the constructs on which that parser (hcl-rs 0.20)
-/// backtracks exponentially: unclosed `(` nested deeply (`n = x*(a*(a*(a*…` then a newline:
-/// 124 bytes take 16 s), and `${`/`%{` templates, whose interpolations nest the same way.
-/// Templates are refused after parsing anyway; this only refuses them sooner. Found by
-/// `fuzz/fuzz_targets/policy_parse.rs`; reproducers in `fuzz/regressions/policy_parse/`.
+/// Refuses, before `hcl::parse` sees them, the inputs on which that parser (hcl-rs 0.20 /
+/// hcl-edit 0.10) backtracks exponentially, about 2x per nesting level: deeply nested
+/// parentheses or objects inside binary expressions (`n = x*(a*(a*(a*…` then a newline: 124
+/// bytes take 16 s; `n = {a/b*{a/b*{…`), and `${`/`%{` templates, whose interpolations nest
+/// the same way. Templates and heredocs are refused after parsing anyway (`hcl_to_json`);
+/// this refuses them sooner.
+/// Found by `fuzz/fuzz_targets/policy_parse.rs`; reproducers in `fuzz/regressions/policy_parse/`.
 ///
 /// A lexical scan: quoted strings (which cannot span lines in HCL) and comments are skipped.
 fn guard_hcl(text: &str) -> Result<(), PolicyError> {
@@ -104,6 +106,13 @@ fn guard_hcl(text: &str) -> Result<(), PolicyError> {
                 in_string = false;
             }
             b'$' | b'%' if next == Some(b) => i += 1, // `$${` and `%%{` are escapes
+            // Heredocs too: their text is a template, and the scan below cannot follow it.
+            b'<' if next == Some(b'<') && !in_string => {
+                return Err(PolicyError::at(
+                    line,
+                    "string templates (${...}, %{...}, heredocs) are not supported",
+                ));
+            }
             b'$' | b'%' if next == Some(b'{') => {
                 return Err(PolicyError::at(
                     line,
@@ -133,18 +142,16 @@ fn guard_hcl(text: &str) -> Result<(), PolicyError> {
                 }
                 i += 1; // onto the closing `/`
             }
-            b'(' => {
+            b'(' | b'{' | b'[' => {
                 depth += 1;
-                if depth > MAX_PAREN_DEPTH {
+                if depth > MAX_NESTING {
                     return Err(PolicyError::at(
                         line,
-                        format!(
-                            "parentheses nested more than {MAX_PAREN_DEPTH} deep (policies take only literal values)"
-                        ),
+                        format!("brackets nested more than {MAX_NESTING} deep (policies take only literal values)"),
                     ));
                 }
             }
-            b')' => depth = depth.saturating_sub(1),
+            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         i += 1;
