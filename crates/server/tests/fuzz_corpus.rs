@@ -42,3 +42,16 @@ fn request_corpus_decodes_without_panics() {
 fn config_corpus_parses_without_panics() {
     replay(&inputs("corpus/config_parse"), config_body::run);
 }
+
+#[test]
+fn request_regressions_stay_fixed() {
+    replay(&inputs("regressions/request_decode"), request_body::run);
+}
+
+#[test]
+fn a_percent_escape_is_exactly_two_hex_digits() {
+    // `u8::from_str_radix` accepts a sign: "%+1" used to decode to byte 0x01.
+    use coffer_server::decode::percent_decode;
+    assert_eq!(percent_decode("a%+1b%-1c%+", false), "a%+1b%-1c%+");
+    assert_eq!(percent_decode("%2b%2B%41", true), "++A");
+}
