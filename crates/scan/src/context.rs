@@ -5,6 +5,8 @@ use memchr::{memchr, memmem, memrchr};
 
 /// Comments that suppress a finding on their line.
 const ALLOW_MARKERS: &[&[u8]] = &[b"coffer:allow", b"gitleaks:allow", b"pragma: allowlist secret"];
+/// Bytes on each side of a secret searched for an allow comment.
+pub(crate) const ALLOW_LIMIT: usize = 4096;
 
 /// Start of the line holding `pos`, looking back at most `limit` bytes.
 pub(crate) fn line_start(data: &[u8], pos: usize, limit: usize) -> usize {
@@ -51,15 +53,25 @@ pub(crate) struct LineCounter<'a> {
     pos: usize,
     line: usize,
     line_start: usize,
+    /// Characters before `data[0]` on its line, while no newline has been passed.
+    carry: usize,
 }
 
 impl<'a> LineCounter<'a> {
+    #[cfg(test)]
     pub(crate) fn new(data: &'a [u8]) -> Self {
+        LineCounter::with_origin(data, 1, 0)
+    }
+
+    /// A counter for `data` taken from the middle of a text: `data[0]` is on line `line`,
+    /// after `column` characters of that line.
+    pub(crate) fn with_origin(data: &'a [u8], line: usize, column: usize) -> Self {
         LineCounter {
             data,
             pos: 0,
-            line: 1,
+            line,
             line_start: 0,
+            carry: column,
         }
     }
 
@@ -69,20 +81,23 @@ impl<'a> LineCounter<'a> {
         for i in memchr::memchr_iter(b'\n', &self.data[self.pos..offset]) {
             self.line += 1;
             self.line_start = self.pos + i + 1;
+            self.carry = 0;
         }
         self.pos = offset;
-        let column = 1 + self.data[self.line_start..offset]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count();
-        (self.line, column)
+        (self.line, 1 + self.carry + chars(&self.data[self.line_start..offset]))
     }
+}
+
+/// Characters in UTF-8 `bytes` (bytes that do not continue a character; a character cut at
+/// either end counts once overall when the pieces are added up).
+pub(crate) fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
 /// True when the line(s) spanning `start..end` carry an allow comment.
 pub(crate) fn inline_allowed(data: &[u8], start: usize, end: usize) -> bool {
-    let from = line_start(data, start, 4096);
-    let to = line_end(data, end.min(data.len()), 4096);
+    let from = line_start(data, start, ALLOW_LIMIT);
+    let to = line_end(data, end.min(data.len()), ALLOW_LIMIT);
     let text = &data[from..to];
     ALLOW_MARKERS.iter().any(|m| memmem::find(text, m).is_some())
 }
@@ -163,6 +178,11 @@ mod tests {
         assert_eq!(lc.locate(4), (2, 2));
         assert_eq!(lc.locate(8), (2, 5)); // after the two-byte é
         assert_eq!(lc.locate(11), (4, 1));
+        // From the middle of a line: "dé f" continues line 2 after two characters.
+        let mut lc = LineCounter::with_origin(&data[4..], 2, 1);
+        assert_eq!(lc.locate(0), (2, 2));
+        assert_eq!(lc.locate(4), (2, 5));
+        assert_eq!(lc.locate(7), (4, 1));
         assert_eq!(line_start(data, 5, 100), 3);
         assert_eq!(line_end(data, 5, 100), 9);
         assert_eq!(lines_back(data, 11, 2, 100), 3);

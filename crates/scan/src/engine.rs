@@ -1,17 +1,25 @@
 //! The detection engine: one Aho-Corasick automaton over every rule's keywords finds candidate
 //! positions; only a small window around each hit is handed to the owning rules' regexes; the
 //! matches then go through validators, non-secret filters and suppressions.
+//!
+//! Memory stays bounded whatever is scanned: a rule's regexes are compiled on its first keyword
+//! hit; their search caches are shared by the scans and kept within a budget
+//! ([`crate::caches`]); and a long input can be fed in pieces ([`Stream`]), with an overlap
+//! that gives exactly the findings of one whole-buffer scan.
 
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex_automata::Input;
 use regex_automata::meta::Regex;
+use regex_automata::util::iter::Searcher;
 
+use crate::caches::{Caches, Private, RuleCache};
 use crate::config::Allowlist;
 use crate::context::{self, LineCounter};
 use crate::filters;
-use crate::rules::compile_regex;
+use crate::rules::{Compiled, compile_regex};
 use crate::{Finding, RuleSet, ScanError, SecretValue};
 
 /// Bytes of one line looked at on each side of a keyword hit (bounds huge lines).
@@ -40,6 +48,12 @@ pub struct Scanner {
     related: Vec<Option<usize>>,
     allow_paths: GlobSet,
     allow_regexes: Vec<Regex>,
+    /// Bytes a [`Stream`] keeps on each side of the keyword hits it handles (see [`Stream`]).
+    margin: usize,
+    /// Longest keyword, in bytes.
+    max_keyword: usize,
+    /// The regexes' search caches.
+    caches: Caches,
 }
 
 /// A regex match before filtering: byte spans in the scanned buffer.
@@ -76,6 +90,7 @@ impl Scanner {
         let mut patterns: Vec<(String, usize)> = index.into_iter().collect();
         patterns.sort_by_key(|(_, i)| *i);
         let patterns: Vec<String> = patterns.into_iter().map(|(p, _)| p).collect();
+        let max_keyword = patterns.iter().map(String::len).max().unwrap_or(0).max(1);
         let build = |kind| {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
@@ -119,13 +134,19 @@ impl Scanner {
             .iter()
             .map(|r| compile_regex(r).map_err(|e| ScanError::Parse(format!("allowlist regex {r:?}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        // A hit's window reaches MULTILINE_LIMIT past it; a candidate in the window reads up to
+        // ALLOW_LIMIT around itself (BEFORE_LIMIT is less); plus the keyword itself.
+        let margin = MULTILINE_LIMIT.max(LINE_LIMIT) + 2 * context::ALLOW_LIMIT + max_keyword + 1;
         Ok(Scanner {
+            caches: Caches::new(rules.len()),
             rules,
             keywords,
             keyword_rules,
             related,
             allow_paths,
             allow_regexes,
+            margin,
+            max_keyword,
         })
     }
 
@@ -142,62 +163,86 @@ impl Scanner {
 
     /// Every secret in `data`, reported under `path`, in order of position.
     pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<Finding> {
-        if self.path_allowed(path) {
-            return Vec::new();
+        let mut stream = self.stream(path);
+        stream.feed(data, true);
+        stream.finish()
+    }
+
+    /// Starts scanning an input that comes in pieces (see [`Stream`]).
+    pub(crate) fn stream<'s>(&'s self, path: &'s str) -> Stream<'s> {
+        let allowed = self.path_allowed(path);
+        Stream {
+            scanner: self,
+            path,
+            private: (!allowed).then(|| self.caches.begin()),
+            covered: if allowed { Vec::new() } else { vec![0; self.rules.len()] },
+            base: 0,
+            done: 0,
+            line: 1,
+            column: 0,
+            results: Vec::new(),
         }
-        let mut covered = vec![0usize; self.rules.len()];
-        let mut candidates = Vec::new();
-        for hit in self.keywords.find_overlapping_iter(data) {
+    }
+
+    /// Bytes of context a [`Stream`] keeps on each side of the hits it handles: a buffer
+    /// passed to [`Stream::feed`] before the end of the input must be longer than twice this.
+    pub(crate) fn margin(&self) -> usize {
+        self.margin
+    }
+
+    /// Drops the regex caches of finished scans (at the end of a walk).
+    pub(crate) fn release_caches(&self) {
+        self.caches.release();
+    }
+
+    /// Runs the keyword automaton over `data[from..to]` and confirms each hit ending after
+    /// stream offset `done` (`data[0]` is at stream offset `base`) with its rules' regexes.
+    fn candidates(
+        &self,
+        data: &[u8],
+        (from, to): (usize, usize),
+        base: usize,
+        done: usize,
+        covered: &mut [usize],
+        private: &mut Private,
+    ) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        for hit in self.keywords.find_overlapping_iter(&data[from..to]) {
+            let (hs, he) = (from + hit.start(), from + hit.end());
+            if base + he <= done {
+                continue;
+            }
             for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
-                if covered[ri] > hit.start() {
+                if covered[ri] > base + hs {
                     continue;
                 }
                 let rule = &self.rules.rules()[ri];
+                let Some(compiled) = rule.compiled() else { continue };
                 let (before, after) = rule.window_lines();
-                let own_end = context::line_end(data, hit.end(), LINE_LIMIT);
+                let own_end = context::line_end(data, he, LINE_LIMIT);
                 let (ws, we) = if before == 0 && after == 0 {
-                    (context::line_start(data, hit.start(), LINE_LIMIT), own_end)
+                    (context::line_start(data, hs, LINE_LIMIT), own_end)
                 } else {
                     (
-                        context::lines_back(data, hit.start(), before, MULTILINE_LIMIT),
-                        context::lines_forward(data, hit.end(), after, MULTILINE_LIMIT),
+                        context::lines_back(data, hs, before, MULTILINE_LIMIT),
+                        context::lines_forward(data, he, after, MULTILINE_LIMIT),
                     )
                 };
                 // A whole line was seen: later hits on it add nothing. A clipped line: go on.
                 let whole = own_end == data.len() || data[own_end] == b'\n';
-                covered[ri] = if whole { own_end } else { hit.end() };
-                confirm(ri, rule.compiled(), data, ws, we, &mut candidates);
+                covered[ri] = base + if whole { own_end } else { he };
+                self.caches.with(ri, &compiled.regex, private, |cache| {
+                    confirm(ri, compiled, cache, data, ws, we, &mut out);
+                });
             }
         }
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        candidates.sort_unstable();
-        candidates.dedup_by_key(|c| (c.start, c.end, c.rule));
-        let mut findings = Vec::new();
-        let mut spans = Vec::new();
-        let mut lines = LineCounter::new(data);
-        for c in candidates {
-            if let Some(f) = self.finish(path, data, c, &mut lines) {
-                spans.push((c.start, c.end, self.rules.rules()[c.rule].generic));
-                findings.push(f);
-            }
-        }
-        let keep = overlap_keep(&spans);
-        let mut findings: Vec<Finding> = findings
-            .into_iter()
-            .zip(keep)
-            .filter(|(_, k)| *k)
-            .map(|(f, _)| f)
-            .collect();
-        self.attach_related(&mut findings);
-        findings
+        out
     }
 
     /// Filters, validates and locates one candidate.
     fn finish(&self, path: &str, data: &[u8], c: Candidate, lines: &mut LineCounter<'_>) -> Option<Finding> {
         let rule = &self.rules.rules()[c.rule];
-        let compiled = rule.compiled();
+        let compiled = rule.compiled()?;
         let raw = &data[c.start..c.end];
         let secret = std::str::from_utf8(raw).ok()?;
         let line_from = context::line_start(data, c.start, BEFORE_LIMIT);
@@ -274,9 +319,24 @@ impl Scanner {
 }
 
 /// Runs one rule's regex over `data[ws..we]` and records every match's secret span.
-fn confirm(ri: usize, compiled: &crate::rules::Compiled, data: &[u8], ws: usize, we: usize, out: &mut Vec<Candidate>) {
-    let hay = &data[ws..we];
-    for caps in compiled.regex.captures_iter(hay) {
+fn confirm(
+    ri: usize,
+    compiled: &Compiled,
+    cache: &mut RuleCache,
+    data: &[u8],
+    ws: usize,
+    we: usize,
+    out: &mut Vec<Candidate>,
+) {
+    let RuleCache { cache, caps } = cache;
+    let mut searcher = Searcher::new(Input::new(&data[ws..we]));
+    while searcher
+        .advance(|input| {
+            compiled.regex.search_captures_with(cache, input, caps);
+            Ok(caps.get_match())
+        })
+        .is_some()
+    {
         let Some(secret) = caps.get_group(compiled.secret_group).or_else(|| caps.get_group(0)) else {
             continue;
         };
@@ -318,6 +378,120 @@ fn overlap_keep(spans: &[(usize, usize, bool)]) -> Vec<bool> {
         }
     }
     keep
+}
+
+/// One input scanned in consecutive pieces, with the findings of a single [`Scanner::scan_bytes`]
+/// over the whole of it.
+///
+/// Each [`Stream::feed`] gets a buffer holding the input from stream offset `base` on. It
+/// handles the keyword hits that end after those already handled and at least
+/// [`Scanner::margin`] bytes before the buffer's end (all of them at the end of the input),
+/// in the automaton's order; hits ending just after the previous piece are found again by
+/// re-running the automaton from one keyword length before it. A hit's regex window, and the
+/// text around any match in it, stay within the margin on either side, so every hit sees
+/// exactly the bytes a whole-input scan would. Candidates are deduplicated and filtered at
+/// the end (a multiline window may reach back into the previous piece), and lines and
+/// columns carry over from piece to piece.
+pub(crate) struct Stream<'s> {
+    scanner: &'s Scanner,
+    path: &'s str,
+    /// `None` for an allowlisted path (nothing is scanned).
+    private: Option<Private>,
+    /// For each rule, the stream offset up to which its hits are already covered.
+    covered: Vec<usize>,
+    /// Stream offset of the first byte of the next buffer.
+    base: usize,
+    /// Keyword hits ending at or before this stream offset are handled.
+    done: usize,
+    /// Line (1-based) of `base`, and the characters before it on that line.
+    line: usize,
+    column: usize,
+    /// Every candidate (stream offsets) and what became of it.
+    results: Vec<(Candidate, Option<Finding>)>,
+}
+
+impl Stream<'_> {
+    /// Scans `buf`, the input from stream offset `base` (the previous piece's tail, then new
+    /// bytes) to its end or, with `eof`, to the input's end. Returns how many bytes at the
+    /// front of `buf` the next call no longer needs: the next buffer starts after them.
+    pub(crate) fn feed(&mut self, buf: &[u8], eof: bool) -> usize {
+        let Some(private) = self.private.as_mut() else {
+            return buf.len();
+        };
+        let scanner = self.scanner;
+        let (base, end) = (self.base, self.base + buf.len());
+        let limit = if eof { end } else { end.saturating_sub(scanner.margin) };
+        if limit > self.done {
+            // One keyword length before `done`: the automaton's state there is the same as in
+            // a whole-input run, so hits are found and ordered the same.
+            let from = (self.done + 1).saturating_sub(scanner.max_keyword).max(base) - base;
+            let range = (from, limit - base);
+            let mut candidates = scanner.candidates(buf, range, base, self.done, &mut self.covered, private);
+            candidates.sort_unstable();
+            candidates.dedup_by_key(|c| (c.start, c.end, c.rule));
+            let mut lines = LineCounter::with_origin(buf, self.line, self.column);
+            for c in candidates {
+                let found = scanner.finish(self.path, buf, c, &mut lines);
+                let c = Candidate {
+                    start: base + c.start,
+                    end: base + c.end,
+                    key: c.key.map(|(s, e)| (base + s, base + e)),
+                    ..c
+                };
+                self.results.push((c, found));
+            }
+            self.done = limit;
+            scanner.caches.trim(private);
+        }
+        let keep = self.done.saturating_sub(scanner.margin).clamp(base, end);
+        let gone = &buf[..keep - base];
+        match memchr::memrchr(b'\n', gone) {
+            Some(i) => {
+                self.line += memchr::memchr_iter(b'\n', gone).count();
+                self.column = context::chars(&gone[i + 1..]);
+            }
+            None => self.column += context::chars(gone),
+        }
+        self.base = keep;
+        keep - base
+    }
+
+    /// The findings, in order of position (what [`Scanner::scan_bytes`] returns).
+    pub(crate) fn finish(mut self) -> Vec<Finding> {
+        let mut results = std::mem::take(&mut self.results);
+        if results.is_empty() {
+            return Vec::new();
+        }
+        // Pieces are sorted one by one; the same span may come from two of them.
+        results.sort_unstable_by_key(|(c, _)| *c);
+        results.dedup_by_key(|(c, _)| (c.start, c.end, c.rule));
+        let scanner = self.scanner;
+        let mut findings = Vec::new();
+        let mut spans = Vec::new();
+        for (c, found) in results {
+            if let Some(f) = found {
+                spans.push((c.start, c.end, scanner.rules.rules()[c.rule].generic));
+                findings.push(f);
+            }
+        }
+        let keep = overlap_keep(&spans);
+        let mut findings: Vec<Finding> = findings
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(f, _)| f)
+            .collect();
+        scanner.attach_related(&mut findings);
+        findings
+    }
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        if let Some(private) = self.private.take() {
+            self.scanner.caches.end(private);
+        }
+    }
 }
 
 /// Hex SHA-256 of `rule_id:path:secret`.

@@ -87,7 +87,7 @@ fn multiline_pairs_and_xml() {
     let s = scanner();
     let r = s.rules().get("generic-secret-pair").unwrap();
     let yaml = "env:\n  - name: STRIPE_SECRET\n    value: \"Zq8vN3kLp2Xr7Tw\"\n";
-    assert!(r.compiled().regex.is_match(yaml.as_bytes()), "regex");
+    assert!(r.compiled().unwrap().regex.is_match(yaml.as_bytes()), "regex");
     let yaml = "env:\n  - name: STRIPE_SECRET\n    value: \"Zq8vN3kLp2Xr7Tw\"\n  - name: LOG_LEVEL\n    value: debug\n";
     let found = scanner().scan_bytes("deploy.yaml", yaml.as_bytes());
     assert_eq!(ids(&found), ["generic-secret-pair"]);
@@ -222,4 +222,176 @@ fn unknown_related_rule_is_an_error() {
     .unwrap();
     let err = Scanner::new(set, ScanOptions::default()).err().unwrap().to_string();
     assert!(err.contains("zzz"), "{err}");
+}
+
+/// What a finding says, for comparing two scans.
+type Seen = (
+    String,
+    usize,
+    usize,
+    usize,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn seen(findings: &[Finding]) -> Vec<Seen> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule_id.clone(),
+                f.line,
+                f.column,
+                f.end_line,
+                f.secret.expose().to_string(),
+                f.key_name.clone(),
+                f.fingerprint.clone(),
+                f.related.as_ref().map(|(_, v)| v.expose().to_string()),
+            )
+        })
+        .collect()
+}
+
+/// Feeds `data` to a stream the way the file walker does, with a buffer of `room` bytes.
+/// `late_eof`: the end is only noticed by one more (empty) read, as with a file that fills
+/// the buffer exactly.
+fn scan_in_pieces(s: &Scanner, data: &[u8], room: usize, late_eof: bool) -> Vec<Finding> {
+    let mut stream = s.stream("big.txt");
+    let mut buf = Vec::new();
+    let mut pos = 0;
+    loop {
+        let take = (room - buf.len()).min(data.len() - pos);
+        buf.extend_from_slice(&data[pos..pos + take]);
+        pos += take;
+        let eof = pos == data.len() && !(late_eof && take > 0);
+        let used = stream.feed(&buf, eof);
+        if eof {
+            return stream.finish();
+        }
+        buf.drain(..used);
+    }
+}
+
+/// About 600 KB of filler with secrets of every test rule at irregular offsets: long lines,
+/// multi-byte characters before secrets, PEM blocks (short and 10 KB) and name/value pairs
+/// over lines.
+fn mixed_text() -> String {
+    let pem = crate::rules::tests::test_rules().get("private-key").unwrap().examples[0].clone();
+    let mut text = String::new();
+    let mut seed = 7u64;
+    let mut i = 0;
+    while text.len() < 600_000 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let r = (seed >> 33) as usize;
+        match r % 11 {
+            0 => text.push_str(&format!("    let t = \"{GH}\"; // é ü {i}\n")),
+            1 => text.push_str(&format!(
+                "aws_access_key_id = {AKID}\naws_secret_access_key = {AWS_SK}\n"
+            )),
+            2 => text.push_str(&format!("# key {i}\n{}", pem.trim_start())),
+            3 => text.push_str("env:\n  - name: STRIPE_SECRET\n    value: \"Zq8vN3kLp2Xr7Tw\"\n"),
+            4 => text.push_str(&format!(
+                "{} token={GH} ghp_ {}\n",
+                "x".repeat(r % 5000),
+                "é".repeat(r % 700)
+            )),
+            5 => text.push_str("password: Tr0ub4dor&3x\n"),
+            // A key block of about 10 KB: its window reaches far past its keyword.
+            6 => {
+                text.push_str("-----BEGIN PRIVATE KEY-----\n");
+                for l in 0..150 {
+                    text.push_str(&format!("{:064}\n", r % 1000 + l).replace('0', "Qz"));
+                }
+                text.push_str("-----END PRIVATE KEY-----\n");
+            }
+            _ => text.push_str(&"fn filler(a: u32) -> u32 { a.wrapping_mul(31) }\n".repeat(1 + r % 300)),
+        }
+        i += 1;
+    }
+    text
+}
+
+#[test]
+fn pieces_give_the_findings_of_one_whole_scan() {
+    let s = scanner();
+    let text = mixed_text();
+    let whole = s.scan_bytes("big.txt", text.as_bytes());
+    assert!(whole.len() > 50, "{}", whole.len());
+    for rule in [
+        "github-token",
+        "aws-secret-access-key",
+        "private-key",
+        "generic-secret-pair",
+    ] {
+        assert!(whole.iter().any(|f| f.rule_id == rule), "{rule}");
+    }
+    let want = seen(&whole);
+    let margin = s.margin();
+    // From the smallest buffer that makes progress to several pieces of odd sizes.
+    for room in [2 * margin + 1, 2 * margin + 4093, 3 * margin + 77_777, 250_000] {
+        for late_eof in [false, true] {
+            let got = seen(&scan_in_pieces(&s, text.as_bytes(), room, late_eof));
+            assert_eq!(got.len(), want.len(), "room {room}");
+            assert!(
+                got == want,
+                "room {room} late_eof {late_eof}: pieces differ from a whole scan"
+            );
+        }
+    }
+}
+
+#[test]
+fn secret_across_a_piece_boundary_found_once_on_its_line() {
+    let s = scanner();
+    let room = 3 * s.margin();
+    // Hits are handled up to `room - margin` in the first piece: put the keyword across that
+    // offset, just before it and just after it.
+    let boundary = room - s.margin();
+    for delta in [-40isize, -5, -4, -3, -1, 0, 1, 3, 30] {
+        let mut text = "filler line\n".repeat((boundary - 100) / 12);
+        let lines_before = text.len() / 12;
+        let at = boundary.checked_add_signed(delta).unwrap();
+        text.push_str(&"y".repeat(at - text.len() - 10));
+        text.push_str(&format!("\nvalue is {GH} here\n"));
+        text.push_str(&"z = 1\n".repeat(30_000));
+        assert_eq!(text.find("ghp_"), Some(at));
+        let found = scan_in_pieces(&s, text.as_bytes(), room, false);
+        assert_eq!(ids(&found), ["github-token"], "delta {delta}");
+        assert_eq!(
+            (found[0].line, found[0].column),
+            (lines_before + 2, 10),
+            "delta {delta}"
+        );
+        assert_eq!(seen(&found), seen(&s.scan_bytes("big.txt", text.as_bytes())));
+    }
+}
+
+#[test]
+fn allowlisted_stream_reads_nothing() {
+    let s = Scanner::new(
+        crate::rules::tests::test_rules(),
+        ScanOptions {
+            allowlist: crate::Allowlist {
+                paths: vec!["big.txt".into()],
+                ..Default::default()
+            },
+        },
+    )
+    .unwrap();
+    let text = format!("t = {GH}\n").repeat(50_000);
+    assert!(scan_in_pieces(&s, text.as_bytes(), 3 * s.margin(), false).is_empty());
+}
+
+#[test]
+fn regex_caches_are_shared_and_released() {
+    let s = scanner();
+    let text = mixed_text();
+    let _ = s.scan_bytes("big.txt", text.as_bytes());
+    let (bytes, shared, private) = s.caches.memory();
+    assert!(bytes > 0 && shared >= 5, "{bytes} {shared}");
+    assert_eq!(private, 0, "one scan at a time never needs a private cache");
+    s.release_caches();
+    assert_eq!(s.caches.memory(), (0, 0, 0));
 }

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+mod caches;
 pub mod config;
 mod context;
 mod engine;

@@ -1,8 +1,10 @@
 //! Rules as data: the TOML rule format, its validation and compilation, and the embedded set.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use regex_automata::meta::{self, Regex};
+use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use serde::Deserialize;
 
@@ -40,8 +42,14 @@ pub const KINDS: &[&str] = &[
 
 /// Lines around a keyword hit that multiline rules look at, before and after, by default.
 const MULTILINE_LINES: usize = 3;
+/// Largest compiled NFA of one rule regex (bounded repetitions of classes add up quickly).
+const NFA_SIZE_LIMIT: usize = 8 << 20;
 
 /// One detection rule: what the TOML says, plus its compiled regexes.
+///
+/// The regexes are checked when a [`RuleSet`] is built but compiled on first use: most rules
+/// never see a keyword hit in a given scan, and compiled regexes are most of a rule set's
+/// memory (about 7.5 MB for the built-in set) and of its start-up time.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -90,7 +98,7 @@ pub struct Rule {
     #[serde(default)]
     pub negatives: Vec<String>,
     #[serde(skip)]
-    pub(crate) compiled: Option<Compiled>,
+    compiled: OnceLock<Option<Compiled>>,
 }
 
 /// The compiled form of a rule's regexes.
@@ -114,14 +122,45 @@ impl Rule {
         )
     }
 
-    pub(crate) fn compiled(&self) -> &Compiled {
-        self.compiled
-            .as_ref()
-            .expect("rules are compiled when a RuleSet is built")
+    /// The compiled regexes, compiled on first use. `None` only if a regex that passed the
+    /// checks of [`RuleSet`] construction cannot be compiled after all (not expected).
+    pub(crate) fn compiled(&self) -> Option<&Compiled> {
+        self.compiled.get_or_init(|| self.compile().ok()).as_ref()
     }
 
-    /// Checks the fields and compiles the regexes.
-    fn compile(mut self) -> Result<Rule, ScanError> {
+    fn compile(&self) -> Result<Compiled, String> {
+        let regex = compile_regex(&self.regex)?;
+        let names: Vec<Option<&str>> = regex
+            .group_info()
+            .pattern_names(regex_automata::PatternID::ZERO)
+            .collect();
+        let secret_group = names
+            .iter()
+            .position(|n| *n == Some("secret"))
+            .unwrap_or(if names.len() > 1 { 1 } else { 0 });
+        let key_groups = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_some_and(|n| n == "key" || n.starts_with("key_")))
+            .map(|(i, _)| i)
+            .collect();
+        let allow = self
+            .allow
+            .iter()
+            .map(|a| compile_regex(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Compiled {
+            regex,
+            secret_group,
+            key_groups,
+            allow,
+        })
+    }
+
+    /// Checks the fields and the regexes (without keeping a compiled form: see
+    /// [`Rule::compiled`]). `nfa`: also build each regex's NFA, which catches the size limit
+    /// as well as syntax errors (user rules; the built-in ones are checked by a test).
+    fn check(self, nfa: bool) -> Result<Rule, ScanError> {
         let err = |message: String| ScanError::Rule {
             id: self.id.clone(),
             message,
@@ -143,55 +182,63 @@ impl Rule {
         if self.min_entropy.is_some_and(|e| !(0.0..=8.0).contains(&e)) {
             return Err(err("min_entropy must be between 0 and 8 bits per character".into()));
         }
-        let regex = compile_regex(&self.regex).map_err(|e| err(format!("regex does not compile: {e}")))?;
-        let names: Vec<Option<&str>> = regex
-            .group_info()
-            .pattern_names(regex_automata::PatternID::ZERO)
-            .collect();
-        let secret_group = names
-            .iter()
-            .position(|n| *n == Some("secret"))
-            .unwrap_or(if names.len() > 1 { 1 } else { 0 });
-        let key_groups = names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.is_some_and(|n| n == "key" || n.starts_with("key_")))
-            .map(|(i, _)| i)
-            .collect();
-        let allow = self
-            .allow
-            .iter()
-            .map(|a| compile_regex(a).map_err(|e| err(format!("allow regex {a:?} does not compile: {e}"))))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.compiled = Some(Compiled {
-            regex,
-            secret_group,
-            key_groups,
-            allow,
-        });
+        check_regex(&self.regex, nfa).map_err(|e| err(format!("regex does not compile: {e}")))?;
+        for a in &self.allow {
+            check_regex(a, nfa).map_err(|e| err(format!("allow regex {a:?} does not compile: {e}")))?;
+        }
         Ok(self)
     }
 }
 
+/// The syntax of rule regexes: ASCII classes first (faster, smaller), `^`/`$` at lines.
+fn syntax_config(unicode: bool) -> syntax::Config {
+    syntax::Config::new().unicode(unicode).utf8(false).multi_line(true)
+}
+
+/// Checks that `pattern` compiles as [`compile_regex`] would compile it: parses it (and, with
+/// `nfa`, builds its NFA within the size limit), without building the search engines.
+fn check_regex(pattern: &str, nfa: bool) -> Result<(), String> {
+    let check = |unicode: bool| -> Result<(), String> {
+        let hir = syntax::parse_with(pattern, &syntax_config(unicode)).map_err(|e| e.to_string())?;
+        if nfa {
+            thompson::Compiler::new()
+                .configure(
+                    thompson::Config::new()
+                        .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+                        .shrink(false),
+                )
+                .build_from_hir(&hir)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    check(false).or_else(|_| check(true))
+}
+
 /// Compiles a rule regex for byte haystacks: ASCII classes (faster, smaller), `^`/`$` at lines.
 /// No one-pass DFA: it would triple the memory of the rule set (bounded repetitions blow it
-/// up) for no gain on the short windows the engine searches.
+/// up) for no gain on the short windows the engine searches. Should the NFA of a checked
+/// rule still exceed the size limit (the reverse NFA is built too), it is compiled unbounded.
 pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
-    let build = |unicode: bool| {
+    let build = |unicode: bool, limit: Option<usize>| {
         meta::Builder::new()
             .configure(
                 meta::Config::new()
                     .onepass(false)
                     .utf8_empty(false)
-                    .nfa_size_limit(Some(8 << 20))
+                    .nfa_size_limit(limit)
                     .hybrid_cache_capacity(1 << 19),
             )
-            .syntax(syntax::Config::new().unicode(unicode).utf8(false).multi_line(true))
+            .syntax(syntax_config(unicode))
             .build(pattern)
             .map_err(Box::new)
     };
-    build(false)
-        .or_else(|_| build(true))
+    build(false, Some(NFA_SIZE_LIMIT))
+        .or_else(|_| build(true, Some(NFA_SIZE_LIMIT)))
+        .or_else(|e| match e.size_limit() {
+            Some(_) => build(false, None).or_else(|_| build(true, None)),
+            None => Err(e),
+        })
         .map_err(|e: Box<meta::BuildError>| e.to_string())
 }
 
@@ -209,24 +256,34 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// The rules embedded in the binary.
+    /// The rules embedded in the binary (their regexes are parsed, not compiled: a test
+    /// compiles every one).
     pub fn builtin() -> RuleSet {
         let mut set = RuleSet::default();
         for (name, text) in BUILTIN_FILES {
-            let file = RuleSet::from_toml(text).unwrap_or_else(|e| panic!("embedded rules/{name}: {e}"));
+            let file = RuleSet::parse_toml(text, false).unwrap_or_else(|e| panic!("embedded rules/{name}: {e}"));
             set = set.merge(file);
         }
         set
     }
 
-    /// Parses and compiles a TOML rule file (`[[rules]]` entries).
+    /// Parses and checks a TOML rule file (`[[rules]]` entries).
     pub fn from_toml(text: &str) -> Result<RuleSet, ScanError> {
-        let file: RuleFile = toml::from_str(text).map_err(|e| ScanError::Parse(format!("rules: {e}")))?;
-        RuleSet::from_rules(file.rules)
+        RuleSet::parse_toml(text, true)
     }
 
-    /// Compiles rules given as values (ids must be unique).
+    fn parse_toml(text: &str, nfa: bool) -> Result<RuleSet, ScanError> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| ScanError::Parse(format!("rules: {e}")))?;
+        RuleSet::checked(file.rules, nfa)
+    }
+
+    /// Checks rules given as values (ids must be unique). Regexes are compiled on first use,
+    /// but one that would not compile is an error here.
     pub fn from_rules(rules: Vec<Rule>) -> Result<RuleSet, ScanError> {
+        RuleSet::checked(rules, true)
+    }
+
+    fn checked(rules: Vec<Rule>, nfa: bool) -> Result<RuleSet, ScanError> {
         let mut seen = HashMap::new();
         let mut out = Vec::with_capacity(rules.len());
         for rule in rules {
@@ -236,7 +293,7 @@ impl RuleSet {
                     message: "duplicate rule id".into(),
                 });
             }
-            out.push(rule.compile()?);
+            out.push(rule.check(nfa)?);
         }
         Ok(RuleSet { rules: out })
     }
@@ -293,6 +350,16 @@ pub(crate) mod tests {
         assert!(test_rules().len() >= 5);
         let set = RuleSet::builtin();
         assert!(set.len() >= 5);
+        for rule in set.rules() {
+            assert!(
+                check_regex(&rule.regex, true).is_ok(),
+                "rule {}: NFA too large",
+                rule.id
+            );
+            let compiled = rule.compiled();
+            assert!(compiled.is_some(), "rule {} does not compile", rule.id);
+            assert_eq!(compiled.unwrap().allow.len(), rule.allow.len());
+        }
         let mut ids: Vec<_> = set.rules().iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -343,8 +410,9 @@ regex = "abc(("
             ))
             .unwrap()
         };
-        assert_eq!(mk("k(a)(?P<secret>b)").rules()[0].compiled().secret_group, 2);
-        assert_eq!(mk("k(a)(b)").rules()[0].compiled().secret_group, 1);
-        assert_eq!(mk("kab").rules()[0].compiled().secret_group, 0);
+        let group = |re: &str| mk(re).rules()[0].compiled().unwrap().secret_group;
+        assert_eq!(group("k(a)(?P<secret>b)"), 2);
+        assert_eq!(group("k(a)(b)"), 1);
+        assert_eq!(group("kab"), 0);
     }
 }

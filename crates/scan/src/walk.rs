@@ -1,6 +1,10 @@
 //! Walking files and directories in parallel (the `ignore` crate), reading each file once into
 //! a per-thread buffer, and scanning it; plus stdin. Hidden and git-ignored files are scanned
 //! by default; `.git/`, binaries, archives/media, minified bundles and big files are skipped.
+//!
+//! A file is read whole when it fits in [`CHUNK`] plus twice the scanner's margin (almost every
+//! file), otherwise in chunks that overlap by that margin (see `engine::Stream`), so that a
+//! thread's buffer never grows past about 340 KiB whatever the file sizes.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,8 +20,8 @@ use crate::{Finding, ScanError, Scanner};
 const BINARY_PROBE: usize = 8 * 1024;
 /// A line longer than this marks a script or stylesheet as a minified bundle.
 const MINIFIED_LINE: usize = 16 * 1024;
-/// A per-thread buffer larger than this is released after use.
-const KEEP_BUFFER: usize = 1 << 20;
+/// Bytes of new input scanned per piece of a big file or of stdin.
+const CHUNK: usize = 256 << 10;
 
 /// Extensions of files that never hold scannable text.
 const SKIP_EXTENSIONS: &[&str] = &[
@@ -109,6 +113,7 @@ pub fn scan_paths(
     let findings = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let (files, bytes) = (AtomicU64::new(0), AtomicU64::new(0));
+    let max = options.max_file_size;
     builder.build_parallel().run(|| {
         let mut buf: Vec<u8> = Vec::new();
         let (findings, skipped, files, bytes) = (&findings, &skipped, &files, &bytes);
@@ -127,43 +132,35 @@ pub fn scan_paths(
                 return WalkState::Continue;
             }
             let label = display_path(entry.path(), base);
-            match read_file(entry.path(), options.max_file_size, &mut buf) {
-                Ok(Some(())) => {}
-                Ok(None) => {
-                    let reason = format!("larger than {} bytes", options.max_file_size);
-                    lock(skipped).push(Skipped { path: label, reason });
-                    return WalkState::Continue;
+            let scanned = std::fs::File::open(entry.path()).and_then(|mut file| {
+                let len = file.metadata()?.len();
+                if len > max {
+                    return Ok(Err(format!("larger than {max} bytes")));
                 }
-                Err(e) => {
-                    lock(skipped).push(Skipped {
-                        path: label,
-                        reason: format!("cannot read: {e}"),
-                    });
-                    return WalkState::Continue;
+                let bundle = is_bundle(entry.path());
+                scan_source(scanner, &label, &mut file, len, Some(max), bundle, &mut buf)
+            });
+            match scanned {
+                Ok(Ok((found, len))) => {
+                    if !found.is_empty() {
+                        lock(findings).extend(found);
+                    }
+                    files.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(len, Ordering::Relaxed);
+                    if let Some(p) = progress {
+                        p(len);
+                    }
                 }
-            }
-            if let Some(reason) = skip_by_content(entry.path(), &buf) {
-                lock(skipped).push(Skipped {
+                Ok(Err(reason)) => lock(skipped).push(Skipped { path: label, reason }),
+                Err(e) => lock(skipped).push(Skipped {
                     path: label,
-                    reason: reason.into(),
-                });
-            } else {
-                let found = scanner.scan_bytes(&label, &buf);
-                if !found.is_empty() {
-                    lock(findings).extend(found);
-                }
-                files.fetch_add(1, Ordering::Relaxed);
-                bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                if let Some(p) = progress {
-                    p(buf.len() as u64);
-                }
-            }
-            if buf.capacity() > KEEP_BUFFER {
-                buf = Vec::new();
+                    reason: format!("cannot read: {e}"),
+                }),
             }
             WalkState::Continue
         })
     });
+    scanner.release_caches();
     let mut findings = findings.into_inner().unwrap_or_else(|e| e.into_inner());
     sort_findings(&mut findings);
     let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -178,26 +175,33 @@ pub fn scan_paths(
 
 /// Scans everything `reader` yields (stdin), reported under `label` (`-`).
 pub fn scan_reader(scanner: &Scanner, label: &str, mut reader: impl Read) -> Result<ScanOutcome, ScanError> {
-    let mut buf = Vec::new();
-    reader.read_to_end(&mut buf).map_err(|source| ScanError::Io {
+    let io_err = |source| ScanError::Io {
         path: label.to_string(),
         source,
-    })?;
-    let mut outcome = ScanOutcome {
-        files: 1,
-        bytes: buf.len() as u64,
-        ..ScanOutcome::default()
     };
-    if memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some() {
-        outcome.skipped.push(Skipped {
-            path: label.to_string(),
-            reason: "binary".into(),
-        });
-        outcome.files = 0;
-    } else {
-        outcome.findings = scanner.scan_bytes(label, &buf);
-    }
-    Ok(outcome)
+    let mut buf = Vec::new();
+    let scanned = scan_source(scanner, label, &mut reader, CHUNK as u64, None, false, &mut buf).map_err(io_err)?;
+    scanner.release_caches();
+    Ok(match scanned {
+        Ok((findings, bytes)) => ScanOutcome {
+            findings,
+            files: 1,
+            bytes,
+            ..ScanOutcome::default()
+        },
+        Err(reason) => {
+            // Binary: the rest is not scanned, only counted.
+            let rest = std::io::copy(&mut reader, &mut std::io::sink()).map_err(io_err)?;
+            ScanOutcome {
+                skipped: vec![Skipped {
+                    path: label.to_string(),
+                    reason,
+                }],
+                bytes: buf.len() as u64 + rest,
+                ..ScanOutcome::default()
+            }
+        }
+    })
 }
 
 /// Orders findings by path, line, column, rule.
@@ -239,57 +243,89 @@ pub fn skip_by_name(path: &Path) -> bool {
         .is_some_and(|(_, ext)| SKIP_EXTENSIONS.contains(&ext))
 }
 
-/// Binary content (a NUL early on) or a minified script/stylesheet (a very long line).
-fn skip_by_content(path: &Path, data: &[u8]) -> Option<&'static str> {
-    if memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some() {
-        return Some("binary");
-    }
+/// A script or stylesheet, which is skipped when minified (a line longer than [`MINIFIED_LINE`]).
+fn is_bundle(path: &Path) -> bool {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let bundle = matches!(ext.as_deref(), Some("js" | "mjs" | "cjs" | "css"));
-    if bundle && data.len() > MINIFIED_LINE {
-        let mut prev = 0;
-        for i in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
-            if i - prev > MINIFIED_LINE {
-                return Some("minified");
-            }
-            prev = i + 1;
-        }
-    }
-    None
+    matches!(ext.as_deref(), Some("js" | "mjs" | "cjs" | "css"))
 }
 
-/// Reads the whole file into `buf` (sized once, no doubling); `Ok(None)` when it is larger
-/// than `max`.
-fn read_file(path: &Path, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Option<()>> {
+/// Reads `source` (`len` bytes expected) piece by piece into `buf` and scans it. `Ok(Err(why))`
+/// when it is not scanned: `binary` (a NUL in the first [`BINARY_PROBE`] bytes), `minified`
+/// (a `bundle` with a very long line) or larger than `max` (it grew while being read). Returns
+/// the findings and the number of bytes. `buf` keeps at most one chunk and two margins.
+fn scan_source(
+    scanner: &Scanner,
+    label: &str,
+    source: &mut impl Read,
+    len: u64,
+    max: Option<u64>,
+    bundle: bool,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Result<(Vec<Finding>, u64), String>> {
+    let room = CHUNK + 2 * scanner.margin();
+    // One more byte than expected: a file read whole sees its end in the first read.
+    let mut want = usize::try_from(len.saturating_add(1)).map_or(room, |n| n.min(room));
+    let mut stream = scanner.stream(label);
+    let mut total = 0u64;
+    let mut line = 0usize;
     buf.clear();
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    if len > max {
-        return Ok(None);
+    loop {
+        let old = buf.len();
+        let eof = fill(source, buf, want)?;
+        let new = &buf[old..];
+        total += new.len() as u64;
+        if let Some(max) = max.filter(|&m| total > m) {
+            return Ok(Err(format!("larger than {max} bytes")));
+        }
+        if total == new.len() as u64 && memchr::memchr(0, &new[..new.len().min(BINARY_PROBE)]).is_some() {
+            return Ok(Err("binary".into()));
+        }
+        if bundle && long_line(&mut line, new) {
+            return Ok(Err("minified".into()));
+        }
+        let used = stream.feed(buf, eof);
+        if eof {
+            return Ok(Ok((stream.finish(), total)));
+        }
+        buf.drain(..used);
+        want = room;
     }
-    let len = usize::try_from(len).unwrap_or(usize::MAX);
-    buf.resize(len, 0);
-    let mut filled = 0;
-    while filled < len {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
+}
+
+/// Reads into `buf` until it holds `want` bytes or the input ends (then returns true).
+fn fill(source: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    let mut filled = buf.len();
+    buf.resize(want.max(filled), 0);
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => {
+                buf.truncate(filled);
+                return Ok(true);
+            }
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                buf.truncate(filled);
+                return Err(e);
+            }
         }
     }
-    buf.truncate(filled);
-    // The file may have grown since the metadata call: read the rest, within the limit.
-    let mut probe = [0u8; 1];
-    if filled == len && file.read(&mut probe)? == 1 {
-        buf.push(probe[0]);
-        (&mut file).take(max).read_to_end(buf)?;
-        if buf.len() as u64 > max {
-            buf.clear();
-            return Ok(None);
+    Ok(false)
+}
+
+/// True when `bytes`, which continue a text whose last line is `line` bytes long so far, make
+/// a line longer than [`MINIFIED_LINE`]; `line` becomes the length of the new last line.
+fn long_line(line: &mut usize, bytes: &[u8]) -> bool {
+    let mut prev = 0;
+    for i in memchr::memchr_iter(b'\n', bytes) {
+        if *line + i - prev > MINIFIED_LINE {
+            return true;
         }
+        *line = 0;
+        prev = i + 1;
     }
-    Ok(Some(()))
+    *line += bytes.len() - prev;
+    *line > MINIFIED_LINE
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub(super) fn run(
             .collect();
         (produced, results)
     });
+    scanner.release_caches();
     produced?;
     let mut all = Vec::new();
     for result in results {

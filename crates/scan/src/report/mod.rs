@@ -94,12 +94,22 @@ pub fn finding_json(f: &Finding, show_secret: bool) -> Value {
     v
 }
 
-/// The JSON report: an array of finding objects.
+/// The JSON report: an array of finding objects (serialized one at a time, see [`sarif`]).
 pub fn json(findings: &[Finding], show_secrets: bool) -> String {
-    let list: Vec<Value> = findings.iter().map(|f| finding_json(f, show_secrets)).collect();
-    let mut s = serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".into());
-    s.push('\n');
-    s
+    let list = sarif::Lazy(findings, |f: &Finding| finding_json(f, show_secrets));
+    to_pretty(&list, findings.len() * 600, "[]")
+}
+
+/// `value` as pretty-printed JSON (`fallback` if it cannot be serialized) and a newline;
+/// `estimate` is the expected length.
+fn to_pretty(value: &impl serde::Serialize, estimate: usize, fallback: &str) -> String {
+    let mut out = Vec::with_capacity(estimate + 1024);
+    if serde_json::to_writer_pretty(&mut out, value).is_err() {
+        out.clear();
+        out.extend_from_slice(fallback.as_bytes());
+    }
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

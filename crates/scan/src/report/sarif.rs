@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::Finding;
@@ -15,6 +16,11 @@ use crate::walk::Skipped;
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Renders findings as a SARIF 2.1.0 log.
+///
+/// Results and notifications are serialized one at a time into the output, never collected
+/// into one `serde_json::Value` tree first: a log of thousands of findings would otherwise
+/// hold several times its own size in memory at the end of a scan. The structs below list
+/// their fields in sorted order, the order `serde_json::Value` maps print in.
 pub fn sarif(findings: &[Finding], skipped: &[Skipped]) -> String {
     let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in findings {
@@ -32,37 +38,71 @@ pub fn sarif(findings: &[Finding], skipped: &[Skipped]) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = findings.iter().map(|f| result(f, index[f.rule_id.as_str()])).collect();
-    let notifications: Vec<Value> = skipped
-        .iter()
-        .map(|s| {
-            json!({
-                "level": "note",
-                "message": { "text": format!("skipped {}: {}", s.path, s.reason) },
-                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": uri(&s.path) } } }],
-            })
-        })
-        .collect();
-    let log = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "coffer-scan",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/coffer/coffer",
-                "rules": rule_list,
-            }},
-            "invocations": [{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": notifications,
+    let log = Log {
+        schema: SCHEMA,
+        runs: [Run {
+            invocations: [Invocation {
+                execution_successful: true,
+                tool_execution_notifications: Lazy(skipped, notification),
             }],
-            "results": results,
+            results: Lazy(findings, |f: &Finding| result(f, index[f.rule_id.as_str()])),
+            tool: Tool {
+                driver: json!({
+                    "name": "coffer-scan",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://github.com/coffer/coffer",
+                    "rules": rule_list,
+                }),
+            },
         }],
-    });
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+        version: "2.1.0",
+    };
+    super::to_pretty(&log, findings.len() * 900 + skipped.len() * 300, "")
+}
+
+/// The SARIF log, `runs` holding one run.
+#[derive(Serialize)]
+struct Log<N: Serialize, R: Serialize> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<N, R>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<N: Serialize, R: Serialize> {
+    invocations: [Invocation<N>; 1],
+    results: R,
+    tool: Tool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<N: Serialize> {
+    execution_successful: bool,
+    tool_execution_notifications: N,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Value,
+}
+
+/// A sequence serialized by converting one item at a time.
+pub(super) struct Lazy<'a, T, F>(pub(super) &'a [T], pub(super) F);
+
+impl<T, F: Fn(&T) -> Value> Serialize for Lazy<'_, T, F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(&self.1))
+    }
+}
+
+fn notification(s: &Skipped) -> Value {
+    json!({
+        "level": "note",
+        "message": { "text": format!("skipped {}: {}", s.path, s.reason) },
+        "locations": [{ "physicalLocation": { "artifactLocation": { "uri": uri(&s.path) } } }],
+    })
 }
 
 fn result(f: &Finding, rule_index: usize) -> Value {
