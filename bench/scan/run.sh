@@ -6,6 +6,8 @@
 #   SIZE_MB=20 bench/scan/run.sh           # small corpus for development
 #   TOOLS="coffer kingfisher" bench/scan/run.sh
 #   SKIP_BUILD=1 bench/scan/run.sh         # use the existing target/release/coffer
+#   COFFER_BIN=/path/to/coffer SKIP_BUILD=1 bench/scan/run.sh   # measure another build (a copy
+#                                          # that a concurrent cargo build cannot replace mid-run)
 #   TABULATE_ONLY=1 bench/scan/run.sh      # re-score the reports already in out/ (e.g. after a review)
 #
 # Prints a markdown table and writes bench/scan/results.json (and per-tool reports, timings
@@ -52,7 +54,7 @@ BETTERLEAKS=$(echo $SP/betterleaks/bin/betterleaks)
 KINGFISHER=$(echo $SP/kingfisher/bin/kingfisher)
 RIPSECRETS=$HERE/.cargo/bin/ripsecrets
 DETECT_SECRETS=$VENV/bin/detect-secrets
-COFFER=$REPO/target/release/coffer
+COFFER=${COFFER_BIN:-$REPO/target/release/coffer}
 
 # ---------------------------------------------------------------- corpus (cached by seed+size)
 if [ ! -f "$CORPUS/labels.json" ]; then

@@ -135,7 +135,8 @@ impl Scanner {
             .map(|r| compile_regex(r).map_err(|e| ScanError::Parse(format!("allowlist regex {r:?}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
         // A hit's window reaches MULTILINE_LIMIT past it; a candidate in the window reads up to
-        // ALLOW_LIMIT around itself (BEFORE_LIMIT is less); plus the keyword itself.
+        // ALLOW_LIMIT around itself (BEFORE_LIMIT and filters::AFTER_LIMIT are less); plus the
+        // keyword itself.
         let margin = MULTILINE_LIMIT.max(LINE_LIMIT) + 2 * context::ALLOW_LIMIT + max_keyword + 1;
         Ok(Scanner {
             caches: Caches::new(rules.len()),
@@ -248,6 +249,10 @@ impl Scanner {
         let line_from = context::line_start(data, c.start, BEFORE_LIMIT);
         let before = &data[line_from..c.start];
         if filters::is_non_secret(secret, before) {
+            return None;
+        }
+        let after = &data[c.end..data.len().min(c.end + filters::AFTER_LIMIT)];
+        if filters::documentation_host_follows(after) {
             return None;
         }
         if let Some(v) = rule.validate

@@ -156,6 +156,52 @@ fn generic_filters_drop_non_secrets() {
 }
 
 #[test]
+fn uri_credentials_for_documentation_hosts_are_illustrations() {
+    let s = scanner();
+    // Seen in crate sources (gix-url, url): parser tests and doc examples on example.com.
+    for text in [
+        "let url = ParsedUrl::parse(\"http://user:pass%20word@example.com/path\").unwrap();",
+        "/// let mut url = Url::parse(\"ftp://user1:secret1@example.com\")?;",
+        "DATABASE_URL=postgres://app:Xk29vLq7pZ@db.example:5432/app",
+        "DATABASE_URL=postgres://app:Xk29vLq7pZ@EXAMPLE.ORG",
+    ] {
+        let found = s.scan_bytes("src/lib.rs", text.as_bytes());
+        assert!(found.is_empty(), "{text:?} gave {:?}", ids(&found));
+    }
+    // The same credentials on real hosts, including one under a subdomain of example.net.
+    for text in [
+        "DATABASE_URL=postgres://app:Xk29vLq7pZ@db.internal:5432/app",
+        "DATABASE_URL=mysql://root:Xk29vLq7pZ@mysql-01.corp.example.net:3306/shop",
+        "DATABASE_URL=postgres://app:Xk29vLq7pZ@example.com.attacker.io/app",
+    ] {
+        assert_eq!(
+            ids(&s.scan_bytes("app.env", text.as_bytes())),
+            ["url-credentials"],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn generic_expressions_and_encoded_phrases_are_not_secrets() {
+    let s = scanner();
+    for text in [
+        "  // shared_secret = client_pk^server_sk;",
+        "check_body(b\"username=user&password=secure%20password\").await;",
+    ] {
+        let found = s.scan_bytes("src/lib.rs", text.as_bytes());
+        assert!(found.is_empty(), "{text:?} gave {:?}", ids(&found));
+    }
+    for text in ["shared_secret = Zq8vN3k^Lp2Xr7Tw;", "password=Zq8vN3k%2FLp2Xr7Tw"] {
+        assert_eq!(
+            ids(&s.scan_bytes("app.env", text.as_bytes())),
+            ["generic-password"],
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn specific_rule_wins_over_generic() {
     let text = format!("github_token = \"{GH}\"");
     assert_eq!(ids(&scanner().scan_bytes("x", text.as_bytes())), ["github-token"]);

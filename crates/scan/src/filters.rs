@@ -147,6 +147,36 @@ pub(crate) fn is_non_secret(secret: &str, before: &[u8]) -> bool {
     BLOB_CONTEXT.iter().any(|m| memmem::find(tail, m).is_some())
 }
 
+/// Bytes after a secret that [`documentation_host_follows`] looks at.
+pub(crate) const AFTER_LIMIT: usize = 256;
+
+/// True when the secret is the password of a URI's user information whose host is reserved
+/// for documentation (RFC 2606, RFC 6761): `example.com`, `example.net`, `example.org`, or a
+/// name under the `.example` or `.invalid` top-level domains. `after` is the text just after
+/// the secret: `@host` then a port, path or the end of the URI. No service answers there, so
+/// `https://user:pass@example.com/` is an illustration, never a working credential. Real
+/// hosts that merely contain the word (`db.corp.example.net`, `example.com.evil.io`) still
+/// count.
+pub(crate) fn documentation_host_follows(after: &[u8]) -> bool {
+    let Some(rest) = after.strip_prefix(b"@") else {
+        return false;
+    };
+    let len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        .count();
+    if rest.get(len).is_some_and(|b| !b":/?#\\\"'`<>)]},; \t\r\n".contains(b)) {
+        return false;
+    }
+    let host = String::from_utf8_lossy(&rest[..len]).to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    matches!(
+        host,
+        "example.com" | "example.net" | "example.org" | "example" | "invalid"
+    ) || host.ends_with(".example")
+        || host.ends_with(".invalid")
+}
+
 /// Placeholders: template references, angle-bracket prompts, masked or repeated characters,
 /// and placeholder words.
 pub(crate) fn is_placeholder(secret: &str) -> bool {
@@ -205,7 +235,8 @@ pub(crate) fn generic_value_rejected(s: &str) -> bool {
     if hex && matches!(n, 32 | 40 | 64 | 128) {
         return true;
     }
-    if is_uuid(s) || s.bytes().all(|b| b.is_ascii_digit()) || s.contains(char::is_whitespace) {
+    // Whitespace, also percent-encoded (`secure%20password`): words or a phrase, not a key.
+    if is_uuid(s) || s.bytes().all(|b| b.is_ascii_digit()) || s.contains(char::is_whitespace) || s.contains("%20") {
         return true;
     }
     if s.contains("://") {
@@ -227,7 +258,7 @@ pub(crate) fn generic_value_rejected(s: &str) -> bool {
     if escapes >= 2 {
         return true;
     }
-    if has_file_extension(s) || is_identifier_like(s) {
+    if has_file_extension(s) || is_identifier_like(s) || is_identifier_expression(s) {
         return true;
     }
     // Only letters: a word or camelCase words (`SuperSecret`), unless case noise (`qZxWvT…`).
@@ -357,6 +388,27 @@ fn is_identifier_like(s: &str) -> bool {
         letters > 0 && p.bytes().skip(letters).all(|b| b.is_ascii_digit())
     };
     parts.len() >= 2 && parts.iter().all(|p| p.is_empty() || wordy(p))
+}
+
+/// Code: snake_case identifiers or lowercase words joined by operators, as in a formula in a
+/// comment (`shared_secret = client_pk^server_sk`, `nonce_len+tag_len`). A password that
+/// uses the same symbols has operands that are not identifiers (`Zq8vN3k^Lp2Xr7Tw`).
+fn is_identifier_expression(s: &str) -> bool {
+    const OPERATORS: &[char] = &['^', '*', '+', '|', '&', '%'];
+    if !s.contains(OPERATORS) {
+        return false;
+    }
+    let operand = |p: &str| {
+        let b = p.as_bytes();
+        let ident = !b.is_empty()
+            && (b[0].is_ascii_lowercase() || b[0] == b'_')
+            && b.iter()
+                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_');
+        let letters = b.iter().filter(|c| c.is_ascii_lowercase()).count();
+        ident && letters >= 2 && (p.contains('_') || letters == b.len())
+    };
+    let parts: Vec<&str> = s.split(OPERATORS).collect();
+    parts.len() >= 2 && parts.iter().all(|p| operand(p))
 }
 
 /// A key name that says "secret": password, token, key, credential… and not an id, name,
@@ -565,11 +617,50 @@ mod tests {
             "pass%5B%7F",
             "12345678",
             "ENV['TOKEN']",
+            // Seen in crate sources (aws-lc's dh_test.cc, axum's raw_form.rs tests).
+            "client_pk^server_sk",
+            "nonce_len+tag_len",
+            "secure%20password",
         ] {
             assert!(generic_value_rejected(no), "{no}");
         }
-        for yes in ["hunter2!x", "Tr0ub4dor&3", "q8Zt3LmX9vB2nR7kW4pY", "qZxWvTpLmNbVcXrT"] {
+        for yes in [
+            "hunter2!x",
+            "Tr0ub4dor&3",
+            "q8Zt3LmX9vB2nR7kW4pY",
+            "qZxWvTpLmNbVcXrT",
+            // Near misses of the shapes above: operands that are not identifiers, a `%` that
+            // encodes no space.
+            "Zq8vN3k^Lp2Xr7Tw",
+            "L67II17S*Eab34RO",
+            "kq8_zt3*Lmx9_vb2",
+            "x9%2Fk3LmQ7vB2nR",
+        ] {
             assert!(!generic_value_rejected(yes), "{yes}");
+        }
+    }
+
+    #[test]
+    fn documentation_hosts() {
+        for doc in [
+            &b"@example.com/repo"[..],
+            b"@example.com",
+            b"@EXAMPLE.ORG:8080/x",
+            b"@example.net\"",
+            b"@db.example/app",
+            b"@host.invalid?x=1",
+        ] {
+            assert!(documentation_host_follows(doc), "{}", String::from_utf8_lossy(doc));
+        }
+        for real in [
+            &b"@db.internal:5432/app"[..],
+            b"@mysql-01.corp.example.net:3306/shop",
+            b"@example.com.evil.io/x",
+            b"@examples.com/x",
+            b"example.com",
+            b"@example.com_x",
+        ] {
+            assert!(!documentation_host_follows(real), "{}", String::from_utf8_lossy(real));
         }
     }
 

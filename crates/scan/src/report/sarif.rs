@@ -133,11 +133,15 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     r
 }
 
-/// A relative URI reference for a path: `/`-separated, reserved bytes percent-encoded.
+/// A relative URI reference for a path: `/`-separated, reserved bytes percent-encoded. A `:`
+/// in the first segment is encoded too (RFC 3986 §4.2): `build:prod.env` would otherwise read
+/// as a URI with the scheme `build`.
 pub fn uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let first_slash = path.find('/').unwrap_or(path.len());
     let mut out = String::with_capacity(path.len());
-    for b in path.replace('\\', "/").bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&b) {
+    for (i, b) in path.bytes().enumerate() {
+        if b.is_ascii_alphanumeric() || b"-._~/@!$&'()*+,;=".contains(&b) || (b == b':' && i > first_slash) {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));

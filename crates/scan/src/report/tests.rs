@@ -1,5 +1,6 @@
 //! Snapshot tests of every report format and a structural check of the SARIF output against
-//! the required properties of the SARIF 2.1.0 schema.
+//! the required properties of the SARIF 2.1.0 schema. The full validation against the official
+//! OASIS schema runs the real binary: `tests/compat/test_sarif_schema.py`.
 
 use serde_json::Value;
 
@@ -155,4 +156,9 @@ fn format_parsing() {
     assert_eq!("SARIF".parse::<Format>().unwrap(), Format::Sarif);
     assert!("xml".parse::<Format>().is_err());
     assert_eq!(sarif::uri("a b/%.txt"), "a%20b/%25.txt");
+    // A `:` in the first segment would read as a scheme; elsewhere it may stay.
+    assert_eq!(sarif::uri("build:prod.env"), "build%3Aprod.env");
+    assert_eq!(sarif::uri("C:\\app\\a:b.env"), "C%3A/app/a:b.env");
+    assert_eq!(sarif::uri("/srv/a:b/c"), "/srv/a:b/c");
+    assert_eq!(sarif::uri("café #1.env"), "caf%C3%A9%20%231.env");
 }
