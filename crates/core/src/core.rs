@@ -517,10 +517,23 @@ impl Core {
         let Some((route, rel)) = routed else {
             return Err(CoreError::NoRoute(req.path.clone()));
         };
-        // The request is on record before anything changes (fail closed).
+        // The request is on record before anything changes (fail closed). One that changes
+        // nothing (a read the backend vouches for, with no use count and no wrapping) has its
+        // entry written while it runs; its answer still waits for both entries.
         let audit_auth = crate::audit::AuditAuth::from_token(&entry, &caller.policies);
         let audit_rec = audit_record(&req, &route.entry, op, Some(&audit_auth));
-        state.audit.log_request(&audit_rec, None).await?;
+        let reads_only = entry.num_uses == 0
+            && wrap_ttl.is_none()
+            && match route.entry.kind.as_str() {
+                TOKEN_KIND => crate::token::api::reads_only(rel),
+                _ => route.backend.as_ref().is_some_and(|b| b.reads_only(op, rel)),
+            };
+        let request_on_record = if reads_only {
+            Some(state.audit.submit_request(&audit_rec))
+        } else {
+            state.audit.log_request(&audit_rec, None).await?;
+            None
+        };
         let (entry, last_use) = state.tokens.use_once(entry).await?;
         let result = match route.entry.kind.as_str() {
             SYSTEM_KIND if crate::sys::needs_sudo(rel) && !decision.sudo => Err(CoreError::PermissionDenied),
@@ -578,6 +591,9 @@ impl Core {
         }
         .await;
         state.audit.log_response(&audit_rec, result.as_ref()).await?;
+        if let Some(pending) = request_on_record {
+            pending.wait().await?;
+        }
         result
     }
 

@@ -14,7 +14,7 @@ pub mod token;
 
 pub use aead::{open, seal};
 pub use keyring::{Keyring, term_of};
-pub use mac::{ct_eq, hmac_sha256, sha256};
+pub use mac::{HmacKey, ct_eq, hmac_sha256, sha256};
 pub use secret::{Key256, SecretBytes, random_bytes};
 pub use shamir::{combine, split};
 pub use token::{BATCH_TOKEN_PREFIX, SERVICE_TOKEN_PREFIX};

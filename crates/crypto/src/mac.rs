@@ -4,11 +4,31 @@ use aws_lc_rs::{constant_time, digest, hmac};
 
 /// HMAC-SHA256 of `data` under `key`.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let tag = hmac::sign(&key, data);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(tag.as_ref());
-    out
+    HmacKey::new(key).sign(data)
+}
+
+/// An HMAC-SHA256 key prepared once (its padded key states), for signing many messages.
+pub struct HmacKey(hmac::Key);
+
+impl HmacKey {
+    /// Prepares `key`.
+    pub fn new(key: &[u8]) -> HmacKey {
+        HmacKey(hmac::Key::new(hmac::HMAC_SHA256, key))
+    }
+
+    /// HMAC-SHA256 of `data`.
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        let tag = hmac::sign(&self.0, data);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+}
+
+impl std::fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacKey(<redacted>)")
+    }
 }
 
 /// SHA-256 of `data`.

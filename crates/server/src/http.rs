@@ -6,7 +6,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum_server::tls::TlsInfo;
-use coffer_core::{Core, CoreError, Response};
+use coffer_core::{Auth, Core, CoreError, Response, WrapInfo};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -184,41 +185,111 @@ pub fn encode(resp: Response, request_id: &str) -> HttpResponse {
     {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let (lease_id, lease_duration, renewable) = match &resp.lease {
-        Some(l) => (l.lease_id.clone(), l.lease_duration, l.renewable),
-        None => (String::new(), 0, false),
+    let lease = resp.lease.as_ref();
+    let envelope = Envelope {
+        auth: resp.auth.as_ref(),
+        data: resp.data.as_ref(),
+        lease_duration: lease.map_or(0, |l| l.lease_duration),
+        lease_id: lease.map_or("", |l| &l.lease_id),
+        mount_type: &resp.mount_type,
+        renewable: lease.is_some_and(|l| l.renewable),
+        request_id,
+        warnings: (!resp.warnings.is_empty()).then_some(&resp.warnings),
+        wrap_info: resp.wrap_info.as_ref(),
     };
-    let mut body = Map::new();
-    if resp.data_at_top_level
+    let body = if resp.data_at_top_level
         && let Some(data) = &resp.data
     {
-        for (k, v) in data {
-            body.insert(k.clone(), v.clone());
+        // The data's fields beside the envelope's (sys endpoints, as Vault answers them).
+        let mut merged = data.clone();
+        if let Ok(Value::Object(fields)) = serde_json::to_value(&envelope) {
+            merged.extend(fields);
         }
+        serde_json::to_vec(&merged)
+    } else {
+        serde_json::to_vec(&envelope)
+    };
+    match body {
+        Ok(body) => (
+            status.unwrap_or(StatusCode::OK),
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the response: {e}"),
+        )
+        .into_response(),
     }
-    body.insert("request_id".into(), json!(request_id));
-    body.insert("lease_id".into(), json!(lease_id));
-    body.insert("renewable".into(), json!(renewable));
-    body.insert("lease_duration".into(), json!(lease_duration));
-    body.insert("data".into(), resp.data.map(Value::Object).unwrap_or(Value::Null));
-    body.insert(
-        "wrap_info".into(),
-        resp.wrap_info.map(|w| json!(w)).unwrap_or(Value::Null),
-    );
-    body.insert(
-        "warnings".into(),
-        if resp.warnings.is_empty() {
-            Value::Null
-        } else {
-            json!(resp.warnings)
-        },
-    );
-    body.insert("auth".into(), resp.auth.map(|a| json!(a)).unwrap_or(Value::Null));
-    body.insert("mount_type".into(), json!(resp.mount_type));
-    (
-        status.unwrap_or(StatusCode::OK),
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(Value::Object(body)),
-    )
-        .into_response()
+}
+
+/// Vault's response envelope. Fields are in alphabetical order, as Vault writes them.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    auth: Option<&'a Auth>,
+    data: Option<&'a Map<String, Value>>,
+    lease_duration: u64,
+    lease_id: &'a str,
+    mount_type: &'a str,
+    renewable: bool,
+    request_id: &'a str,
+    warnings: Option<&'a Vec<String>>,
+    wrap_info: Option<&'a WrapInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_core::LeaseInfo;
+
+    async fn body_of(resp: Response) -> (StatusCode, Value, String) {
+        let http = encode(resp, "req-1");
+        let status = http.status();
+        let ctype = http.headers()[header::CONTENT_TYPE].to_str().unwrap().to_string();
+        let bytes = to_bytes(http.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap(), ctype)
+    }
+
+    #[tokio::test]
+    async fn envelope_has_vaults_fields() {
+        let resp = Response {
+            lease: Some(LeaseInfo {
+                lease_id: "db/creds/r/abc".into(),
+                lease_duration: 60,
+                renewable: true,
+            }),
+            warnings: vec!["w".into()],
+            mount_type: "kv".into(),
+            ..Response::data(json!({"k": "v"}))
+        };
+        let (status, body, ctype) = body_of(resp).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ctype, "application/json");
+        assert_eq!(
+            body,
+            json!({
+                "request_id": "req-1", "lease_id": "db/creds/r/abc", "renewable": true,
+                "lease_duration": 60, "data": {"k": "v"}, "wrap_info": null, "warnings": ["w"],
+                "auth": null, "mount_type": "kv",
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn data_at_top_level_sits_beside_the_envelope_which_wins() {
+        let resp = Response {
+            data_at_top_level: true,
+            ..Response::data(json!({"sealed": false, "request_id": "from-data"}))
+        };
+        let (_, body, _) = body_of(resp).await;
+        assert_eq!(body["sealed"], json!(false));
+        assert_eq!(body["data"]["sealed"], json!(false));
+        assert_eq!(body["request_id"], json!("req-1"));
+        assert_eq!(body["warnings"], Value::Null);
+        assert_eq!(body["lease_id"], json!(""));
+    }
 }

@@ -101,6 +101,13 @@ async fn file_audit_device_records_verifies_and_fails_closed() {
         .await;
     assert_eq!(status, 500, "{body}");
     assert!(body.to_string().contains("audit log unavailable"), "{body}");
+    // Reads, whose request entry is written while they run, are refused too: no value leaves.
+    for path in ["secret/data/app", "auth/token/lookup-self"] {
+        let (status, body) = s.root_req("GET", path, None).await;
+        assert_eq!(status, 500, "{path}: {body}");
+        assert!(body.to_string().contains("audit log unavailable"), "{path}: {body}");
+        assert!(body.get("data").is_none(), "{path}: {body}");
+    }
     std::fs::create_dir(&log_dir).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let body = loop {

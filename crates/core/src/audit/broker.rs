@@ -1,7 +1,8 @@
 //! The audit broker: the table of enabled devices (persisted in the barrier, restored on
-//! unseal) and the two calls the request path makes, `log_request` (before the backend runs)
-//! and `log_response`. Both fail closed: they return once one device has recorded the entry,
-//! and fail when none could. With no device enabled, auditing is off and both succeed.
+//! unseal) and the calls the request path makes, `log_request` (before the backend runs) and
+//! `log_response`, plus `submit_request` for requests that change nothing (the entry is written
+//! while they run). All fail closed: an entry counts once one device has recorded it, and the
+//! request fails when none could. With no device enabled, auditing is off and all succeed.
 
 use super::chain::StateFile;
 use super::entry::{AuditRecord, Formatter};
@@ -14,7 +15,7 @@ use crate::request::Response;
 use crate::view::to_json;
 use crate::{CoreError, Result};
 use arc_swap::ArcSwap;
-use coffer_crypto::SecretBytes;
+use coffer_crypto::{HmacKey, SecretBytes};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,6 +26,34 @@ pub const AUDIT_TABLE_PATH: &str = "core/audit";
 /// Barrier prefix of the per-device HMAC keys (`<prefix><device uuid>`).
 pub const AUDIT_KEY_PREFIX: &str = "core/audit-key/";
 const DEFAULT_SPOOL_MAX: usize = 64 << 20;
+
+/// An entry queued on the devices: [`Pending::wait`] returns once one of them recorded it.
+#[must_use = "an audit entry must be waited for before the request is answered"]
+pub struct Pending {
+    /// `None` when no device is enabled (auditing is off).
+    acks: Option<tokio::sync::mpsc::Receiver<bool>>,
+    /// Devices that will acknowledge.
+    pending: usize,
+}
+
+impl Pending {
+    /// Waits until one device recorded the entry; fails when none could.
+    pub async fn wait(self) -> Result<()> {
+        let Some(mut acks) = self.acks else {
+            return Ok(());
+        };
+        let mut pending = self.pending;
+        while pending > 0 {
+            match acks.recv().await {
+                Some(true) => return Ok(()),
+                Some(false) => pending -= 1,
+                None => break,
+            }
+        }
+        tracing::error!("no audit device recorded the entry; refusing the request");
+        Err(CoreError::Internal("audit log unavailable".into()))
+    }
+}
 
 /// Server-wide audit settings.
 #[derive(Debug, Clone, Default)]
@@ -69,7 +98,7 @@ pub struct DeviceLag {
 
 struct Device {
     info: AuditDeviceInfo,
-    key: SecretBytes,
+    key: HmacKey,
     raw: bool,
     hmac_accessor: bool,
     writer: DeviceWriter,
@@ -78,7 +107,7 @@ struct Device {
 impl Device {
     fn formatter(&self) -> Formatter<'_> {
         Formatter {
-            key: self.key.expose(),
+            key: &self.key,
             raw: self.raw,
             hmac_accessor: self.hmac_accessor,
         }
@@ -178,7 +207,7 @@ impl AuditBroker {
         let writer = DeviceWriter::start(&info.path, sink, state_path.map(StateFile::new), spool);
         Ok(Device {
             info,
-            key,
+            key: HmacKey::new(key.expose()),
             raw,
             hmac_accessor,
             writer,
@@ -331,40 +360,42 @@ impl AuditBroker {
     /// Records a request before the backend runs. `error` is set for a refused request (e.g.
     /// permission denied). Fails when no enabled device recorded it: the request must not run.
     pub async fn log_request(&self, rec: &AuditRecord<'_>, error: Option<&str>) -> Result<()> {
-        self.log(|f| f.request_entry(rec, error)).await
+        self.submit(|f| f.request_entry(rec, error)).wait().await
     }
 
     /// Records the response (or the error) of a request. Fails when no enabled device
     /// recorded it: the response must not reach the client.
     pub async fn log_response(&self, rec: &AuditRecord<'_>, result: Result<&Response, &CoreError>) -> Result<()> {
         let error = result.as_ref().err().map(|e| e.to_string());
-        self.log(|f| f.response_entry(rec, result.map_err(|_| error.as_deref().unwrap_or(""))))
+        self.submit(|f| f.response_entry(rec, result.map_err(|_| error.as_deref().unwrap_or(""))))
+            .wait()
             .await
     }
 
-    async fn log(&self, format: impl Fn(&Formatter<'_>) -> Vec<u8>) -> Result<()> {
+    /// Queues the request entry without waiting for it to be recorded: for a request that
+    /// changes nothing, the backend runs meanwhile, and the caller waits on the returned
+    /// [`Pending`] (after the response entry) before answering.
+    pub fn submit_request(&self, rec: &AuditRecord<'_>) -> Pending {
+        self.submit(|f| f.request_entry(rec, None))
+    }
+
+    /// Queues one entry on every device.
+    fn submit(&self, format: impl Fn(&Formatter<'_>) -> Vec<u8>) -> Pending {
         let devices = self.devices.load();
         if devices.is_empty() {
-            return Ok(());
+            return Pending { acks: None, pending: 0 };
         }
-        let (tx, mut rx) = tokio::sync::mpsc::channel(devices.len());
+        let (tx, rx) = tokio::sync::mpsc::channel(devices.len());
         let mut pending = 0;
         for device in devices.iter() {
             if device.writer.submit(format(&device.formatter()), &tx) {
                 pending += 1;
             }
         }
-        drop(tx);
-        drop(devices);
-        while pending > 0 {
-            match rx.recv().await {
-                Some(true) => return Ok(()),
-                Some(false) => pending -= 1,
-                None => break,
-            }
+        Pending {
+            acks: Some(rx),
+            pending,
         }
-        tracing::error!("no audit device recorded the entry; refusing the request");
-        Err(CoreError::Internal("audit log unavailable".into()))
     }
 
     /// Closes and reopens every device's destination (log rotation). The server calls this on

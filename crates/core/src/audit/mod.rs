@@ -20,7 +20,7 @@ mod spool;
 mod verify;
 mod writer;
 
-pub use broker::{AUDIT_KEY_PREFIX, AUDIT_TABLE_PATH, AuditBroker, AuditDeviceInfo, BrokerOptions, DeviceLag};
+pub use broker::{AUDIT_KEY_PREFIX, AUDIT_TABLE_PATH, AuditBroker, AuditDeviceInfo, BrokerOptions, DeviceLag, Pending};
 pub use chain::GENESIS_HASH;
 pub use entry::{AuditAuth, AuditRecord};
 pub use hash::hash_string;

@@ -34,6 +34,12 @@ pub fn needs_sudo(rel: &str) -> bool {
     rel.starts_with("revoke-orphan") || rel.starts_with("accessors")
 }
 
+/// Paths under `auth/token/` that change nothing whatever the method (the lookups); see
+/// `Backend::reads_only`.
+pub fn reads_only(rel: &str) -> bool {
+    matches!(rel, "lookup-self" | "lookup" | "lookup-accessor")
+}
+
 /// Dispatches a request under `auth/token/`.
 pub async fn handle(
     store: &TokenStore,

@@ -24,6 +24,11 @@ impl KvV1 {
 
 #[async_trait]
 impl Backend for KvV1 {
+    /// Reads and lists change nothing.
+    fn reads_only(&self, op: Operation, _path: &str) -> bool {
+        matches!(op, Operation::Read | Operation::List)
+    }
+
     async fn handle(&self, req: &BackendRequest<'_>) -> Result<Response> {
         handle_on(&self.view, req).await
     }

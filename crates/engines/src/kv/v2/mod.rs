@@ -64,6 +64,11 @@ impl Backend for KvV2 {
         }
     }
 
+    /// Reads and lists change nothing.
+    fn reads_only(&self, op: Operation, _path: &str) -> bool {
+        matches!(op, Operation::Read | Operation::List)
+    }
+
     /// `data/` and `metadata/` writes are `create` when the secret has no metadata yet and
     /// `update` otherwise. Other paths have no existence check (checked as `update`, as in
     /// Vault, where `config`, `delete/`, `undelete/` and `destroy/` have none either).
