@@ -146,6 +146,24 @@ fn luhn_ok(secret: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// One line of a PEM body as it may sit in source code — in a comment (`//! MIIB…`, `# MIIB…`,
+/// ` * MIIB…`) or a string literal (`"MIIB…\n",`) — reduced to its text. A comment marker is
+/// removed only when a space follows it: base64 text never holds one, and may begin with `//`.
+fn source_line(line: &str) -> &str {
+    let mut line = line.trim();
+    for marker in ["//!", "///", "//", "#", "*", ";"] {
+        if let Some(rest) = line.strip_prefix(marker)
+            && (rest.is_empty() || rest.starts_with([' ', '\t']))
+        {
+            line = rest.trim_start();
+            break;
+        }
+    }
+    line.trim_end_matches([',', ';', '+', ')'])
+        .trim_end()
+        .trim_matches(['"', '\''])
+}
+
 fn pem_ok(secret: &str) -> bool {
     let Some(begin) = secret.find("-----BEGIN ") else {
         return false;
@@ -162,7 +180,7 @@ fn pem_ok(secret: &str) -> bool {
     };
     let body = &body_and_end[..end];
     let mut b64 = String::with_capacity(body.len());
-    for line in body.lines().map(str::trim) {
+    for line in body.lines().map(source_line) {
         // Armor/encryption headers (`Proc-Type:`, `Version:`) and PGP's `=CRC` line are not body.
         if line.is_empty() || line.contains(':') || (line.starts_with('=') && line.len() == 5) {
             continue;
@@ -178,6 +196,31 @@ fn pem_ok(secret: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pem_bodies_in_source_code_are_read_through_comments_and_string_literals() {
+        let body = [
+            "//8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywt",
+            "Li8wMTIzNDU2Nzg5",
+        ];
+        let wrap = |line: &dyn Fn(&str) -> String| {
+            let lines: Vec<String> = body.iter().map(|l| line(l)).collect();
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+                lines.join("\n")
+            )
+        };
+        // Raw, including a line that starts with `//` (base64 text, not a comment).
+        assert!(pem_ok(&wrap(&|l| l.to_string())));
+        assert!(pem_ok(&wrap(&|l| format!("//! {l}"))));
+        assert!(pem_ok(&wrap(&|l| format!("    # {l}"))));
+        assert!(pem_ok(&wrap(&|l| format!(" * {l}"))));
+        assert!(pem_ok(&wrap(&|l| format!("    \"{l}\\n\""))));
+        assert!(pem_ok(&wrap(&|l| format!("    \"{l}\\n\",  "))));
+        // Prose between the markers is not a key, whatever surrounds it.
+        assert!(!pem_ok(&wrap(&|_| "// paste your key here".to_string())));
+        assert!(!pem_ok(&wrap(&|_| "\"replace me with the real key\\n\"".to_string())));
+    }
 
     fn github_token(prefix: &str, random: &str) -> String {
         let mut value = u64::from(crc32fast::hash(random.as_bytes()));
