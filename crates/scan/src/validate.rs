@@ -159,9 +159,12 @@ fn source_line(line: &str) -> &str {
             break;
         }
     }
-    line.trim_end_matches([',', ';', '+', ')'])
-        .trim_end()
-        .trim_matches(['"', '\''])
+    // After a closing quote: `,` `;` `+` `)` (a `+` may also end a base64 line, so only there).
+    let unquoted = line.trim_end_matches([',', ';', '+', ')', ' ', '\t']);
+    if unquoted.ends_with(['"', '\'']) {
+        line = unquoted;
+    }
+    line.trim_matches(['"', '\''])
 }
 
 fn pem_ok(secret: &str) -> bool {
@@ -212,6 +215,12 @@ mod tests {
         };
         // Raw, including a line that starts with `//` (base64 text, not a comment).
         assert!(pem_ok(&wrap(&|l| l.to_string())));
+        // A raw line may end in `+`, which is base64 text too.
+        let plus = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA14Dxmxb9VquZ5F90MS0AiZFnzm4sg3ShX8OrzcyPrLjI1L5+\nb3EIj7acAZl3Y+5Z\n-----END RSA PRIVATE KEY-----";
+        assert!(pem_ok(plus));
+        assert!(pem_ok(
+            &plus.replace("\nMIIE", "\n\"MIIE").replace("L5+\n", "L5+\\n\" +\n")
+        ));
         assert!(pem_ok(&wrap(&|l| format!("//! {l}"))));
         assert!(pem_ok(&wrap(&|l| format!("    # {l}"))));
         assert!(pem_ok(&wrap(&|l| format!(" * {l}"))));
