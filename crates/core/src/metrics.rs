@@ -69,17 +69,6 @@ fn op_index(op: Operation) -> usize {
     }
 }
 
-fn op_name(op: Operation) -> &'static str {
-    match op {
-        Operation::Read => "read",
-        Operation::Create => "create",
-        Operation::Update => "update",
-        Operation::Patch => "patch",
-        Operation::Delete => "delete",
-        Operation::List => "list",
-    }
-}
-
 /// Index into `STATUS_CLASSES` of the HTTP status the server answers `result` with.
 fn status_class(result: &Result<Response, CoreError>) -> usize {
     let status = match result {
@@ -306,7 +295,7 @@ impl Metrics {
         );
         for (mount, series) in mounts {
             for (op, s) in OPERATIONS.iter().zip(&series.ops) {
-                let labels = vec![("mount", mount.to_string()), ("operation", op_name(*op).to_string())];
+                let labels = vec![("mount", mount.to_string()), ("operation", op.as_str().to_string())];
                 for (class, counter) in STATUS_CLASSES.iter().zip(&s.statuses) {
                     let n = counter.load(Relaxed);
                     if n > 0 {

@@ -24,6 +24,20 @@ pub enum Operation {
     List,
 }
 
+impl Operation {
+    /// The lowercase name (`read`, `create`, …), as audit entries, metrics and serde write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Patch => "patch",
+            Operation::Delete => "delete",
+            Operation::List => "list",
+        }
+    }
+}
+
 /// One request to the core. `path` is relative to `/v1/`, without a leading slash.
 #[derive(Debug)]
 pub struct Request {

@@ -5,42 +5,19 @@
 
 #[path = "../../../fuzz/src/audit.rs"]
 mod body;
-
-use std::path::{Path, PathBuf};
-
-const FUZZ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz");
-
-/// The files of `dir`, sorted; fails when the directory is missing or empty.
-fn inputs(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(FUZZ).join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} holds no inputs", dir.display());
-    files
-}
-
-fn replay(files: &[PathBuf]) {
-    for path in files {
-        let data = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let outcome = std::panic::catch_unwind(|| body::run(&data));
-        assert!(outcome.is_ok(), "fuzz input {} fails", path.display());
-    }
-}
+#[path = "../../../fuzz/src/replay.rs"]
+mod replay;
 
 #[test]
 fn corpus_verifies_without_panics() {
-    replay(&inputs("corpus/audit_verify"));
+    replay::replay_dir("corpus/audit_verify", body::run);
 }
 
 #[test]
 fn regressions_stay_fixed() {
     // A forged `seq` of u64::MAX made `verify` overflow (a panic in debug builds, a wrap
     // that linked `seq` 0 after it in release).
-    replay(&inputs("regressions/audit_verify"));
+    replay::replay_dir("regressions/audit_verify", body::run);
 }
 
 #[test]

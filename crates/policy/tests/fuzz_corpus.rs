@@ -9,41 +9,19 @@
 
 #[path = "../../../fuzz/src/policy.rs"]
 mod body;
+#[path = "../../../fuzz/src/replay.rs"]
+mod replay;
 
 use coffer_policy::{Policy, PolicyError};
-use std::path::{Path, PathBuf};
-
-const FUZZ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz");
-
-/// The files of `dir`, sorted; fails when the directory is missing or empty.
-fn inputs(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(FUZZ).join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} holds no inputs", dir.display());
-    files
-}
-
-fn replay(files: &[PathBuf]) {
-    for path in files {
-        let data = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let outcome = std::panic::catch_unwind(|| body::run(&data));
-        assert!(outcome.is_ok(), "fuzz input {} fails", path.display());
-    }
-}
 
 #[test]
 fn corpus_parses_without_panics() {
-    replay(&inputs("corpus/policy_parse"));
+    replay::replay_dir("corpus/policy_parse", body::run);
 }
 
 #[test]
 fn regressions_stay_fixed() {
-    replay(&inputs("regressions/policy_parse"));
+    replay::replay_dir("regressions/policy_parse", body::run);
 }
 
 fn parse_err(text: &str) -> (usize, String) {

@@ -99,17 +99,6 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-fn op_name(op: Operation) -> &'static str {
-    match op {
-        Operation::Read => "read",
-        Operation::Create => "create",
-        Operation::Update => "update",
-        Operation::Patch => "patch",
-        Operation::Delete => "delete",
-        Operation::List => "list",
-    }
-}
-
 /// `auth` of an entry. Fields are in alphabetical order, as Vault writes them.
 #[derive(Serialize)]
 struct AuthBlock<'a> {
@@ -311,7 +300,7 @@ impl Formatter<'_> {
             mount_accessor: rec.mount_accessor,
             mount_type: rec.mount_type,
             namespace: Namespace { id: "root" },
-            operation: op_name(rec.operation),
+            operation: rec.operation.as_str(),
             path: &req.path,
             remote_address: RemoteAddress(req.client_addr),
             wrap_ttl: req.wrap_ttl.map(|d| d.as_secs()).unwrap_or(0),
@@ -474,7 +463,7 @@ mod tests {
             "type": if result.is_some() { "response" } else { "request" },
             "auth": auth,
             "request": {
-                "id": req.id, "operation": op_name(rec.operation), "mount_type": rec.mount_type,
+                "id": req.id, "operation": rec.operation.as_str(), "mount_type": rec.mount_type,
                 "mount_accessor": rec.mount_accessor, "client_token": token,
                 "client_token_accessor": accessor, "namespace": {"id": "root"}, "path": req.path,
                 "data": hv(f, &Value::Object(req.data.clone()), rec.non_hmac_request_keys),
